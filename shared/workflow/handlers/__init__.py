@@ -1,0 +1,28 @@
+"""Mutating command handlers, keyed by command name. Each runs inside the project transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from shared.workflow.handlers import backlog, epics, review, sprints
+
+__all__ = ["HANDLERS", "Handler"]
+
+Handler = Callable[..., Awaitable[dict[str, Any]]]
+
+HANDLERS: dict[str, Handler] = {
+    "epic": epics.epic,
+    "approve": epics.approve,
+    "backlog add_story": backlog.add_story,
+    "backlog remove": backlog.remove,
+    "backlog prioritize": backlog.prioritize,
+    "sprint plan": sprints.plan,
+    "sprint start": sprints.start,
+    "sprint pause": sprints.pause,
+    "sprint resume": sprints.resume,
+    "request_changes": review.request_changes,
+    "suggest_fix": review.suggest_fix,
+    "skip_task": review.skip_task,
+    "feedback": review.feedback,
+}

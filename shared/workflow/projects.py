@@ -1,0 +1,224 @@
+"""Multi-project commands: register, list, start, stop, global and resource status."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, cast
+
+from shared.domain.args import ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
+from shared.domain.models import Project, ProjectMode, ProjectPriority, ProjectStatus
+from shared.platform.errors import AlreadyExists, BadRequest, CapacityExceeded, NotFound
+from shared.state import capacity, idempotency, keys, timeline
+from shared.state.timeline import TimelineEvent
+from shared.workflow.context import CommandOutcome
+from shared.workflow.queries import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from shared.domain.args import CommandArgs
+    from shared.domain.commands import Command
+    from shared.state.store import Store, Transaction
+    from shared.workflow.context import CommandRequest, Limits
+
+__all__ = ["list_projects", "run"]
+
+Change = Callable[["Transaction", Project | None], Awaitable[tuple[Project, dict[str, Any]]]]
+
+
+async def run(
+    store: Store, command: Command, args: CommandArgs, request: CommandRequest, limits: Limits
+) -> CommandOutcome:
+    name = command.name
+    if name == "project register":
+        return await _register(store, cast(ProjectRegisterArgs, args), request, limits)
+    if name in ("project start", "project stop"):
+        project_id = cast(ProjectIdArgs, args).project
+        return await _start_stop(store, name, project_id, request, limits)
+    if name == "resource status":
+        return _outcome(name, await _resources(store, limits))
+    listing_args = cast(ProjectListArgs, args)
+    listing = await list_projects(store, listing_args.cursor, listing_args.limit)
+    if name == "global status":
+        listing["projects"] = [_status_line(p) for p in listing["projects"]]
+    return _outcome(name, listing)
+
+
+async def list_projects(store: Store, cursor: str | None, limit: int) -> dict[str, Any]:
+    offset = decode_cursor(cursor)
+    total = await store.redis.zcard(keys.PROJECTS)
+    ids = await store.redis.zrange(keys.PROJECTS, offset, offset + limit - 1)
+    docs = [await store.get(Project, keys.project(i)) for i in ids]
+    more = offset + limit < total
+    return {
+        "projects": [d.model_dump(mode="json") for d in docs if d is not None],
+        "next_cursor": encode_cursor(offset + limit) if more else None,
+        "total": total,
+    }
+
+
+def _status_line(project: dict[str, Any]) -> dict[str, Any]:
+    fields = ("id", "name", "status", "state", "active_sprint_id", "blocked_story_id", "priority")
+    return {k: project[k] for k in fields}
+
+
+async def _resources(store: Store, limits: Limits) -> dict[str, Any]:
+    active = await capacity.active_projects(store.redis)
+    queued = await store.redis.zcard(keys.ARQ_QUEUE)
+    return {
+        "active_projects": active,
+        "active_count": len(active),
+        "max_concurrent_projects": limits.max_concurrent_projects,
+        "queued_jobs": queued,
+    }
+
+
+async def _register(
+    store: Store, args: ProjectRegisterArgs, request: CommandRequest, limits: Limits
+) -> CommandOutcome:
+    name = args.name or _repo_name(args.repo_url)
+    project_id = args.id or _slug(name)
+    project = Project(
+        id=project_id,
+        name=name,
+        repo_url=args.repo_url,
+        default_branch=args.default_branch,
+        test_command=args.test_command,
+        mode=ProjectMode(args.mode) if args.mode else limits.default_mode,
+        priority=ProjectPriority(args.priority),
+        owner=request.actor.name,
+    )
+
+    async def create(tx: Transaction, current: Project | None) -> tuple[Project, dict[str, Any]]:
+        if current is not None:
+            raise AlreadyExists(
+                f"Project id {project_id!r} is taken; pass another --id.", project_id=project_id
+            )
+        return project, {"created": True, "project_id": project_id}
+
+    outcome = await _change(store, "project register", project_id, args, request, create)
+    await store.redis.zadd(keys.PROJECTS, {project_id: time.time()}, nx=True)
+    return outcome
+
+
+async def _start_stop(
+    store: Store, name: str, project_id: str, request: CommandRequest, limits: Limits
+) -> CommandOutcome:
+    starting = name == "project start"
+    if starting and await store.get(Project, keys.project(project_id)) is not None:
+        await _reserve(store, project_id, limits)
+    status = ProjectStatus.ACTIVE if starting else ProjectStatus.STOPPED
+
+    async def switch(tx: Transaction, current: Project | None) -> tuple[Project, dict[str, Any]]:
+        if current is None:
+            raise NotFound(f"Project {project_id} not found. List projects with /project list.")
+        return current.touched(status=status), {"project_id": project_id, "status": status.value}
+
+    args = ProjectIdArgs(project=project_id)
+    try:
+        outcome = await _change(store, name, project_id, args, request, switch)
+    except Exception:
+        if starting:
+            await _release_unless_active(store, project_id)
+        raise
+    if not starting:
+        await capacity.release(store.redis, project_id)
+    return outcome
+
+
+async def _release_unless_active(store: Store, project_id: str) -> None:
+    project = await store.get(Project, keys.project(project_id))
+    if project is None or project.status is not ProjectStatus.ACTIVE:
+        await capacity.release(store.redis, project_id)
+
+
+async def _reserve(store: Store, project_id: str, limits: Limits) -> None:
+    if await capacity.reserve(store.redis, project_id, limits.max_concurrent_projects):
+        return
+    active = await capacity.active_projects(store.redis)
+    raise CapacityExceeded(
+        f"{len(active)} of {limits.max_concurrent_projects} projects are already active "
+        "(orchestrator.max_concurrent_projects); stop one with /project stop first.",
+        active_projects=active,
+    )
+
+
+async def _change(
+    store: Store,
+    name: str,
+    project_id: str,
+    args: CommandArgs,
+    request: CommandRequest,
+    change: Change,
+) -> CommandOutcome:
+    fingerprint = idempotency.fingerprint(project_id, name, args.model_dump(mode="json"))
+
+    async def body(tx: Transaction) -> CommandOutcome:
+        current = await tx.get(Project, keys.project(project_id))
+        if request.idempotency_key:
+            stored = await idempotency.recall(tx, project_id, request.idempotency_key, fingerprint)
+            if stored is not None:
+                return _outcome(
+                    name,
+                    stored.body["result"],
+                    stored.status_code,
+                    replayed=True,
+                    project_id=project_id,
+                )
+        updated, result = await change(tx, current)
+        saved = tx.put(keys.project(project_id), updated)
+        timeline.append(
+            tx,
+            project_id,
+            TimelineEvent(
+                actor=request.actor.name, command=name, version=saved.version, payload=result
+            ),
+        )
+        outcome = _outcome(
+            name,
+            result,
+            201 if result.get("created") else 200,
+            project_id=project_id,
+            version=saved.version,
+            state=saved.state.value,
+        )
+        if request.idempotency_key:
+            idempotency.remember(
+                tx,
+                project_id,
+                request.idempotency_key,
+                idempotency.StoredResponse(
+                    fingerprint=fingerprint, status_code=outcome.status_code, body=outcome.body()
+                ),
+            )
+        return outcome
+
+    return await store.atomic(body)
+
+
+def _outcome(
+    name: str,
+    result: dict[str, Any],
+    status: int = 200,
+    *,
+    replayed: bool = False,
+    project_id: str | None = None,
+    version: int | None = None,
+    state: str | None = None,
+) -> CommandOutcome:
+    return CommandOutcome(name, project_id, state, state, version, result, status, replayed)
+
+
+def _repo_name(repo_url: str) -> str:
+    name = PurePosixPath(repo_url.rstrip("/")).name.removesuffix(".git")
+    if not name:
+        raise BadRequest("Cannot derive a project name from repo_url; pass a name.", field="name")
+    return name
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    if not slug:
+        raise BadRequest(f"Cannot derive a project id from {name!r}; pass an id.", field="id")
+    return slug

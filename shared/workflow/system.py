@@ -1,0 +1,137 @@
+"""Transitions the orchestrator makes itself: a story blocked, a story done.
+
+Workers call these from recorded evidence (issue B); tests call them to reach every state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.domain.models import (
+    Approval,
+    ApprovalKind,
+    Project,
+    Story,
+    StoryStatus,
+    new_id,
+)
+from shared.domain.scrum import SystemEvent, check_system_event
+from shared.platform.errors import InvalidTransition, NotFound
+from shared.state import keys, timeline
+from shared.state.timeline import TimelineEvent
+from shared.workflow.handlers.review import FINISHED
+from shared.workflow.repo import next_sequence, require_story
+
+if TYPE_CHECKING:
+    from shared.state.store import Store, Transaction
+
+__all__ = ["SYSTEM_ACTOR", "block_story", "complete_story"]
+
+SYSTEM_ACTOR = "system"
+
+
+async def block_story(store: Store, project_id: str, story_id: str, reason: str) -> Project:
+    """SPRINT_ACTIVE -> BLOCKED: the story waits for /suggest_fix or /skip_task."""
+
+    async def body(tx: Transaction) -> Project:
+        project = await _project(tx, project_id)
+        story = await require_story(tx, project_id, story_id)
+        to_state = _transition(SystemEvent.TASK_BLOCKED, project)
+        approval = Approval(
+            id=new_id("approval"),
+            project_id=project_id,
+            kind=ApprovalKind.BLOCKED_TASK,
+            subject_id=story_id,
+            summary=reason,
+            requested_by=SYSTEM_ACTOR,
+        )
+        seq = await next_sequence(tx, project_id)
+        tx.put(keys.entity(project_id, "approval", approval.id), approval)
+        tx.call(lambda p: p.zadd(keys.index(project_id, "approvals"), {approval.id: seq}))
+        tx.call(lambda p: p.zadd(keys.index(project_id, "approvals:pending"), {approval.id: seq}))
+        tx.put(
+            keys.entity(project_id, "story", story_id),
+            story.touched(status=StoryStatus.BLOCKED, approval_id=approval.id),
+        )
+        updated = project.touched(state=to_state, blocked_story_id=story_id)
+        return _save(
+            tx,
+            project,
+            updated,
+            SystemEvent.TASK_BLOCKED,
+            {"story_id": story_id, "reason": reason, "approval_id": approval.id},
+        )
+
+    return await store.atomic(body)
+
+
+async def complete_story(store: Store, project_id: str, story_id: str) -> Project:
+    """Mark a sprint story done; when every sprint story is finished, go to SPRINT_REVIEW."""
+
+    async def body(tx: Transaction) -> Project:
+        project = await _project(tx, project_id)
+        story = await require_story(tx, project_id, story_id)
+        tx.put(keys.entity(project_id, "story", story_id), story.touched(status=StoryStatus.DONE))
+        if not project.active_sprint_id or not await _others_finished(tx, project, story_id):
+            return _save(tx, project, project.touched(), None, {"story_id": story_id})
+        to_state = _transition(SystemEvent.SPRINT_COMPLETED, project)
+        return _save(
+            tx,
+            project,
+            project.touched(state=to_state),
+            SystemEvent.SPRINT_COMPLETED,
+            {"story_id": story_id},
+        )
+
+    return await store.atomic(body)
+
+
+async def _others_finished(tx: Transaction, project: Project, story_id: str) -> bool:
+    from shared.domain.models import Sprint
+
+    sprint = await tx.get(Sprint, keys.entity(project.id, "sprint", project.active_sprint_id or ""))
+    others = [i for i in (sprint.story_ids if sprint else []) if i != story_id]
+    stories = await tx.get_many(Story, [keys.entity(project.id, "story", i) for i in others])
+    return all(s is None or s.status in FINISHED for s in stories)
+
+
+async def _project(tx: Transaction, project_id: str) -> Project:
+    project = await tx.get(Project, keys.project(project_id))
+    if project is None:
+        raise NotFound(f"Project {project_id} not found.")
+    return project
+
+
+def _transition(event: SystemEvent, project: Project) -> Any:
+    to_state = check_system_event(event, project.state)
+    if to_state is None:
+        raise InvalidTransition(
+            f"{event.value} does not apply in state {project.state.value}.",
+            state=project.state.value,
+            allowed_commands=[],
+        )
+    return to_state
+
+
+def _save(
+    tx: Transaction,
+    before: Project,
+    after: Project,
+    event: SystemEvent | None,
+    payload: dict[str, Any],
+) -> Project:
+    saved = tx.put(keys.project(before.id), after)
+    command = event.value if event else "story_done"
+    timeline.append(
+        tx,
+        before.id,
+        TimelineEvent(
+            actor=SYSTEM_ACTOR,
+            command=command,
+            from_state=before.state.value,
+            to_state=saved.state.value,
+            version=saved.version,
+            payload=payload,
+        ),
+    )
+    return saved
