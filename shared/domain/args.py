@@ -27,6 +27,7 @@ __all__ = [
     "ProjectListArgs",
     "ProjectRegisterArgs",
     "ProposedStory",
+    "RejectArgs",
     "SprintPlanArgs",
 ]
 
@@ -70,6 +71,13 @@ class ApproveArgs(CommandArgs):
         max_length=500,
         description="Story or approval ids to approve; none approves every pending story",
     )
+
+
+class RejectArgs(CommandArgs):
+    ids: list[EntityId] = Field(
+        min_length=1, max_length=500, description="Story or approval ids to reject"
+    )
+    reason: str = Field(default="", max_length=2_000, description="Why, for the record")
 
 
 class BacklogViewArgs(CommandArgs):

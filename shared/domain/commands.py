@@ -86,6 +86,14 @@ _TABLE: tuple[Command, ...] = (
         hints={S.IDLE: "Nothing to approve. Create an epic with /epic first."},
     ),
     Command(
+        "reject",
+        "Reject proposed stories, with a reason for the record.",
+        a.RejectArgs,
+        transitions={S.BACKLOG_READY: S.BACKLOG_READY},
+        role=Role.APPROVER,
+        hints={S.IDLE: "Nothing to reject. Create an epic with /epic first."},
+    ),
+    Command(
         "backlog view",
         "Show the backlog in priority order, or one story in full.",
         a.BacklogViewArgs,

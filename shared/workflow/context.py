@@ -9,6 +9,7 @@ from shared.domain.commands import Role
 from shared.domain.models import ProjectMode
 
 if TYPE_CHECKING:
+    from shared.domain.args import CommandArgs
     from shared.domain.models import Project
     from shared.domain.scrum import SystemEvent
     from shared.state.store import Transaction
@@ -35,12 +36,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class CommandRequest:
+    """`if_match` guards the project's version; `entity_match` (key, version) another document's."""
+
     command: str
-    args: dict[str, Any]
+    args: dict[str, Any] | CommandArgs
     actor: Actor
     project_id: str | None = None
     idempotency_key: str | None = None
     if_match: int | None = None
+    entity_match: tuple[str, int] | None = None
 
 
 @dataclass

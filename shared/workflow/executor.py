@@ -7,9 +7,10 @@ idempotency record, all committed together.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from shared.domain.commands import Command, get_command
+from shared.domain.commands import Command, command_names, get_command
 from shared.domain.models import Project
 from shared.domain.scrum import check_command, check_system_event
 from shared.platform.errors import (
@@ -21,7 +22,7 @@ from shared.platform.errors import (
 )
 from shared.state import idempotency, keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow import handlers, readers
+from shared.workflow import handlers, projects, readers
 from shared.workflow.context import (
     Actor,
     CommandContext,
@@ -40,14 +41,16 @@ __all__ = ["authorize", "execute", "parse_args", "resolve"]
 def resolve(name: str) -> Command:
     command = get_command(name)
     if command is None:
-        from shared.domain.commands import command_names
-
         raise NotFound(f"Unknown command {name!r}.", allowed=command_names())
     return command
 
 
-def parse_args(command: Command, raw: dict[str, Any]) -> CommandArgs:
+def parse_args(command: Command, raw: dict[str, Any] | CommandArgs) -> CommandArgs:
     """Validated arguments; a pydantic ValidationError propagates for a 422 with field paths."""
+    if isinstance(raw, command.args):
+        return raw
+    if not isinstance(raw, dict):
+        raise BadRequest(f"/{command.name} takes {command.args.__name__} arguments.", field="args")
     return command.args.model_validate(raw)
 
 
@@ -65,8 +68,6 @@ async def execute(store: Store, request: CommandRequest, limits: Limits) -> Comm
     args = parse_args(command, request.args)
     authorize(command, request.actor)
     if command.scope == "global":
-        from shared.workflow import projects
-
         return await projects.run(store, command, args, request, limits)
     project_id = _require_project_id(request)
     if not command.mutating:
@@ -122,6 +123,8 @@ async def _apply(
             "Reload it and retry.",
             current_version=project.version,
         )
+    if request.entity_match is not None:
+        await _check_entity_version(tx, *request.entity_match)
     _check_state(command, project)
     outcome = await _run_handler(tx, command, args, request, project, limits)
     if request.idempotency_key:
@@ -130,6 +133,18 @@ async def _apply(
         )
         idempotency.remember(tx, project_id, request.idempotency_key, response)
     return outcome
+
+
+async def _check_entity_version(tx: Transaction, key: str, expected: int) -> None:
+    raw = await tx.get_raw(key)
+    if raw is None:
+        raise NotFound("The document named in the request does not exist.")
+    version = int(json.loads(raw)["version"])
+    if version != expected:
+        raise PreconditionFailed(
+            f"The document changed: version is {version}, not {expected}. Reload it and retry.",
+            current_version=version,
+        )
 
 
 async def _run_handler(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from shared.workflow.handlers import backlog, epics, review, sprints
+from shared.workflow.handlers import approvals, backlog, epics, review, sprints
 
 __all__ = ["HANDLERS", "Handler"]
 
@@ -13,7 +13,8 @@ Handler = Callable[..., Awaitable[dict[str, Any]]]
 
 HANDLERS: dict[str, Handler] = {
     "epic": epics.epic,
-    "approve": epics.approve,
+    "approve": approvals.approve,
+    "reject": approvals.reject,
     "backlog add_story": backlog.add_story,
     "backlog remove": backlog.remove,
     "backlog prioritize": backlog.prioritize,

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shared.domain.args import ApproveArgs, EpicArgs, ProposedStory
+from shared.domain.args import EpicArgs, ProposedStory
 from shared.domain.models import (
     Approval,
     ApprovalKind,
-    ApprovalStatus,
     Epic,
     Story,
     StoryStatus,
     new_id,
-    utcnow,
 )
-from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
-from shared.workflow.repo import backlog_score, next_sequence
+from shared.workflow.repo import next_sequence
 
 if TYPE_CHECKING:
     from shared.workflow.context import CommandContext
 
-__all__ = ["approve", "epic", "propose_story"]
+__all__ = ["epic", "propose_story"]
 
 _TITLE_LENGTH = 80
 
@@ -75,54 +72,6 @@ async def propose_story(ctx: CommandContext, epic_id: str, proposal: ProposedSto
     ctx.tx.call(lambda p: p.zadd(keys.index(pid, "approvals"), {approval.id: seq}))
     ctx.tx.call(lambda p: p.zadd(keys.index(pid, "approvals:pending"), {approval.id: seq}))
     return story.id
-
-
-async def approve(ctx: CommandContext, args: ApproveArgs) -> dict[str, Any]:
-    pid = ctx.project.id
-    pending_ids: list[str] = await ctx.tx.reader.zrange(keys.index(pid, "approvals:pending"), 0, -1)
-    pending = await ctx.tx.get_many(
-        Approval, [keys.entity(pid, "approval", a) for a in pending_ids]
-    )
-    proposals = [a for a in pending if a and a.kind is ApprovalKind.STORY_PROPOSAL]
-    chosen = _choose(proposals, args.ids) if args.ids else proposals
-    if not chosen:
-        raise InvalidTransition(
-            "Nothing to approve: no story is waiting for approval.",
-            state=ctx.project.state.value,
-            allowed_commands=["backlog add_story", "sprint plan", "epic"],
-        )
-    approved = [await _approve_story(ctx, a) for a in chosen]
-    return {"approved_story_ids": approved}
-
-
-def _choose(proposals: list[Approval], ids: list[str]) -> list[Approval]:
-    by_id = {a.id: a for a in proposals} | {a.subject_id: a for a in proposals}
-    unknown = [i for i in ids if i not in by_id]
-    if unknown:
-        raise NotFound(
-            f"Not waiting for approval: {', '.join(unknown)}. "
-            "See pending stories with /backlog view status:proposed.",
-            ids=unknown,
-        )
-    return list({by_id[i].id: by_id[i] for i in ids}.values())
-
-
-async def _approve_story(ctx: CommandContext, approval: Approval) -> str:
-    pid = ctx.project.id
-    story_key = keys.entity(pid, "story", approval.subject_id)
-    story = await ctx.tx.get(Story, story_key)
-    decided = approval.touched(
-        status=ApprovalStatus.APPROVED, decided_by=ctx.actor.name, decided_at=utcnow()
-    )
-    ctx.tx.put(keys.entity(pid, "approval", approval.id), decided)
-    ctx.tx.call(lambda p: p.zrem(keys.index(pid, "approvals:pending"), approval.id))
-    if story is not None:
-        seq = await next_sequence(ctx.tx, pid)
-        ctx.tx.put(story_key, story.touched(status=StoryStatus.BACKLOG))
-        ctx.tx.call(lambda p: p.zrem(keys.index(pid, "proposed"), story.id))
-        score = backlog_score(story.priority, seq)
-        ctx.tx.call(lambda p: p.zadd(keys.index(pid, "backlog"), {story.id: score}))
-    return approval.subject_id
 
 
 def _title_from(description: str) -> str:

@@ -1,0 +1,99 @@
+"""/approve and /reject: deciding proposed stories."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.domain.args import ApproveArgs, RejectArgs
+from shared.domain.models import (
+    Approval,
+    ApprovalKind,
+    ApprovalStatus,
+    Story,
+    StoryStatus,
+    utcnow,
+)
+from shared.platform.errors import InvalidTransition, NotFound
+from shared.state import keys
+from shared.workflow.repo import backlog_score, next_sequence
+
+if TYPE_CHECKING:
+    from shared.workflow.context import CommandContext
+
+__all__ = ["approve", "reject"]
+
+
+async def approve(ctx: CommandContext, args: ApproveArgs) -> dict[str, Any]:
+    chosen = await _pending_proposals(ctx, args.ids)
+    for approval in chosen:
+        story = await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
+        if story is not None:
+            await _to_backlog(ctx, story)
+    return {"approved_story_ids": [a.subject_id for a in chosen]}
+
+
+async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
+    chosen = await _pending_proposals(ctx, args.ids)
+    pid = ctx.project.id
+    for approval in chosen:
+        story = await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
+        if story is not None:
+            ctx.tx.put(
+                keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED)
+            )
+    return {"rejected_story_ids": [a.subject_id for a in chosen], "reason": args.reason}
+
+
+async def _pending_proposals(ctx: CommandContext, ids: list[str]) -> list[Approval]:
+    """The named proposals (story or approval ids), or every pending one when none is named."""
+    pid = ctx.project.id
+    if not ids:
+        ids = await ctx.tx.reader.zrange(keys.index(pid, "approvals:pending"), 0, -1)
+    found = [await _approval_for(ctx, i) for i in dict.fromkeys(ids)]
+    chosen = [a for a in found if a.kind is ApprovalKind.STORY_PROPOSAL]
+    if not chosen:
+        raise InvalidTransition(
+            "Nothing to decide: no story is waiting for approval.",
+            state=ctx.project.state.value,
+            allowed_commands=["epic", "backlog add_story", "sprint plan"],
+        )
+    return chosen
+
+
+async def _approval_for(ctx: CommandContext, some_id: str) -> Approval:
+    pid = ctx.project.id
+    approval_id: str | None = some_id
+    if some_id.startswith("story-"):
+        story = await ctx.tx.get(Story, keys.entity(pid, "story", some_id))
+        approval_id = story.approval_id if story else None
+    approval = None
+    if approval_id:
+        approval = await ctx.tx.get(Approval, keys.entity(pid, "approval", approval_id))
+    if approval is None or approval.status is not ApprovalStatus.PENDING:
+        raise NotFound(
+            f"{some_id} is not waiting for approval. "
+            "See pending stories with /backlog view --status proposed.",
+            ids=[some_id],
+        )
+    return approval
+
+
+async def _decide(
+    ctx: CommandContext, approval: Approval, status: ApprovalStatus, reason: str | None
+) -> Story | None:
+    pid = ctx.project.id
+    decided = approval.touched(
+        status=status, decided_by=ctx.actor.name, decided_at=utcnow(), reason=reason
+    )
+    ctx.tx.put(keys.entity(pid, "approval", approval.id), decided)
+    ctx.tx.call(lambda p: p.zrem(keys.index(pid, "approvals:pending"), approval.id))
+    ctx.tx.call(lambda p: p.zrem(keys.index(pid, "proposed"), approval.subject_id))
+    return await ctx.tx.get(Story, keys.entity(pid, "story", approval.subject_id))
+
+
+async def _to_backlog(ctx: CommandContext, story: Story) -> None:
+    pid = ctx.project.id
+    seq = await next_sequence(ctx.tx, pid)
+    ctx.tx.put(keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.BACKLOG))
+    score = backlog_score(story.priority, seq)
+    ctx.tx.call(lambda p: p.zadd(keys.index(pid, "backlog"), {story.id: score}))
