@@ -1,0 +1,81 @@
+"""The FastAPI application: stateless, every replica identical, all state in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+
+from services.api.errors import install_error_handlers
+from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from services.api.routes import api_router, health_router
+from services.api.schemas import ErrorBody
+from shared.domain.models import ProjectMode
+from shared.platform.redis import create_redis
+from shared.platform.settings import Settings, load_settings
+from shared.state.store import Store
+from shared.workflow.context import Limits
+
+__all__ = ["State", "create_app"]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "Bad request",
+        401: "Missing or invalid bearer token",
+        403: "Role too low",
+        413: "Body too large",
+        422: "Validation error with field paths",
+    }.items()
+}
+
+
+class State(TypedDict):
+    settings: Settings
+    store: Store
+    limits: Limits
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_concurrent_projects=settings.orchestrator.max_concurrent_projects,
+        default_mode=ProjectMode(settings.orchestrator.mode),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    redis_url = _require_redis_url(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        redis = create_redis(redis_url, client_name="awf.api")
+        try:
+            yield State(settings=settings, store=Store(redis), limits=limits_from(settings))
+        finally:
+            await redis.aclose()
+
+    app = FastAPI(
+        title="awf orchestrator API",
+        version="1.0.0",
+        summary="Drive AI coding agents through Scrum and strict TDD.",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.api.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _require_redis_url(settings: Settings) -> str:
+    if not settings.redis_url:
+        raise RuntimeError(
+            "REDIS_URL is not set: the API keeps all state in a shared Redis. Start the whole "
+            "stack with `awf up`, or set REDIS_URL=redis://host:port/0."
+        )
+    return settings.redis_url

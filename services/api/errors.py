@@ -1,0 +1,114 @@
+"""One place turns errors into JSON: `{"type", "message", ...details, "request_id"}`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.domain.commands import COMMANDS
+from shared.platform.errors import AppError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["install_error_handlers"]
+
+log = structlog.get_logger("api.errors")
+
+_HTTP_TYPES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _request_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ValidationError, _args_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_response(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {**body, "request_id": getattr(request.state, "request_id", None)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return error_response(request, exc.status_code, exc.to_dict(), headers)
+
+
+async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = errors[0].get("ctx", {}).get("error", "malformed JSON")
+        return error_response(
+            request,
+            400,
+            {"type": "malformed_json", "message": f"The request body is not valid JSON: {detail}."},
+        )
+    return _validation_body(request, _field_errors(errors, skip_root=True))
+
+
+async def _args_validation(request: Request, exc: ValidationError) -> JSONResponse:
+    return _validation_body(request, _field_errors(exc.errors(), prefix=("args",)))
+
+
+def _validation_body(request: Request, fields: list[dict[str, str]]) -> JSONResponse:
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return error_response(
+        request,
+        422,
+        {"type": "validation_error", "message": f"Invalid request: {summary}", "errors": fields},
+    )
+
+
+def _field_errors(
+    errors: Sequence[Any], *, skip_root: bool = False, prefix: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if skip_root and loc and loc[0] == "body":
+            loc = loc[1:]
+        # drop the discriminator tag ("sprint plan") and pydantic's internal markers
+        loc = [p for p in loc if p not in COMMANDS and not p.startswith("function-")]
+        if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            loc = [*loc, "command"]
+        out.append({"field": ".".join([*prefix, *loc]) or "body", "message": str(err.get("msg"))})
+    return out
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    kind = _HTTP_TYPES.get(exc.status_code, "http_error")
+    message = "No such route." if exc.status_code == 404 else str(exc.detail)
+    return error_response(
+        request,
+        exc.status_code,
+        {"type": kind, "message": message},
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path)
+    return error_response(
+        request,
+        500,
+        {
+            "type": "internal_error",
+            "message": "Internal error; it has been logged. Quote the request_id when reporting it.",
+        },
+    )

@@ -1,0 +1,88 @@
+"""Approvals: what waits for a human, and deciding one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from services.api.commanding import run_command
+from services.api.deps import Approver, IdempotencyKey, LimitsDep, StoreDep, Viewer
+from services.api.reading import get_document, list_page
+from services.api.routes.commands import ProjectId
+from services.api.routes.projects import Cursor, Limit
+from services.api.schemas import CommandResponse, DecisionBody, ItemPage
+from shared.domain.args import ApproveArgs, RejectArgs
+from shared.domain.models import Approval
+from shared.state.keys import IndexKind
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/projects/{project_id}/approvals", tags=["approvals"])
+
+
+@router.get("", response_model=ItemPage[Approval], summary="Approvals, pending or all")
+async def list_approvals(
+    project_id: ProjectId,
+    store: StoreDep,
+    _: Viewer,
+    status: Annotated[Literal["pending", "all"], Query()] = "pending",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    index: IndexKind = "approvals:pending" if status == "pending" else "approvals"
+    return await list_page(store, Approval, project_id, index, "approval", cursor, limit)
+
+
+@router.get("/{approval_id}", response_model=Approval, summary="One approval (ETag = version)")
+async def get_approval(
+    project_id: ProjectId, approval_id: str, store: StoreDep, _: Viewer, response: Response
+) -> Approval:
+    return await get_document(store, Approval, project_id, "approval", approval_id, response)
+
+
+@router.post(
+    "/{approval_id}/approve",
+    response_model=CommandResponse,
+    summary="Approve a proposed story (/approve); exactly once with Idempotency-Key",
+)
+async def approve(
+    project_id: ProjectId,
+    approval_id: str,
+    actor: Approver,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    args = ApproveArgs.model_validate({"ids": [approval_id]})
+    return await run_command(
+        store,
+        limits,
+        actor,
+        "approve",
+        args,
+        project_id=project_id,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.post(
+    "/{approval_id}/reject",
+    response_model=CommandResponse,
+    summary="Reject a proposed story (/reject)",
+)
+async def reject(
+    project_id: ProjectId,
+    approval_id: str,
+    actor: Approver,
+    store: StoreDep,
+    limits: LimitsDep,
+    body: DecisionBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    reason = body.reason if body else ""
+    args = RejectArgs.model_validate({"ids": [approval_id], "reason": reason})
+    return await run_command(
+        store, limits, actor, "reject", args, project_id=project_id, idempotency_key=idempotency_key
+    )

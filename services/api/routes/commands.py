@@ -1,0 +1,108 @@
+"""The command table, and the generic endpoints that run any command of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, create_model
+
+from services.api.commanding import run_command
+from services.api.deps import IdempotencyKey, IfMatch, LimitsDep, StoreDep, Viewer, parse_if_match
+from services.api.schemas import CommandInfo, CommandResponse, CommandTable
+from shared.domain.commands import COMMANDS, Command, Scope
+
+__all__ = ["ProjectId", "router"]
+
+router = APIRouter(tags=["commands"])
+ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="Project id")]
+
+
+def _body_model(command: Command) -> type[BaseModel]:
+    name = "".join(p.title() for p in command.name.replace("_", " ").split()) + "Command"
+    return create_model(
+        name,
+        command=(Literal[command.name], Field(description=command.help)),  # type: ignore[arg-type]
+        args=(command.args, Field(default_factory=command.args)),
+    )
+
+
+def _union(scope: Scope) -> Any:
+    models = tuple(_body_model(c) for c in COMMANDS.values() if c.scope == scope)
+    return Annotated[Union[models], Field(discriminator="command")]  # noqa: UP007
+
+
+if TYPE_CHECKING:  # built at import time from the table; opaque to the type checker
+    ProjectCommand = Any
+    GlobalCommand = Any
+else:
+    ProjectCommand = _union("project")
+    GlobalCommand = _union("global")
+
+
+def _info(command: Command) -> CommandInfo:
+    return CommandInfo(
+        name=command.name,
+        help=command.help,
+        scope=command.scope,
+        role=command.role.name.lower(),
+        mutating=command.mutating,
+        allowed_from=sorted(s.value for s in command.allowed_from),
+        transitions={a.value: b.value for a, b in command.transitions.items()},
+        args_schema=command.args.model_json_schema(),
+    )
+
+
+@router.get("/commands", response_model=CommandTable, summary="The command table")
+async def list_commands(_: Viewer) -> CommandTable:
+    return CommandTable(commands=[_info(c) for c in COMMANDS.values()])
+
+
+@router.post(
+    "/commands",
+    response_model=CommandResponse,
+    summary="Run a global command",
+    responses={409: {"description": "Conflict"}},
+)
+async def run_global(
+    body: Annotated[GlobalCommand, Body()],
+    actor: Viewer,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await run_command(
+        store, limits, actor, body.command, body.args, idempotency_key=idempotency_key
+    )
+
+
+@router.post(
+    "/projects/{project_id}/commands",
+    response_model=CommandResponse,
+    summary="Run a project command",
+    responses={
+        404: {"description": "No such project"},
+        409: {"description": "Not allowed in the current state; lists allowed commands"},
+        412: {"description": "If-Match is stale"},
+    },
+)
+async def run_project(
+    project_id: ProjectId,
+    body: Annotated[ProjectCommand, Body()],
+    actor: Viewer,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    return await run_command(
+        store,
+        limits,
+        actor,
+        body.command,
+        body.args,
+        project_id=project_id,
+        idempotency_key=idempotency_key,
+        if_match=parse_if_match(if_match),
+    )

@@ -1,0 +1,132 @@
+"""Projects: register, list, read, state, start/stop, and the cross-project views."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from services.api.commanding import etag, run_command
+from services.api.deps import Admin, IdempotencyKey, LimitsDep, StoreDep, Viewer
+from services.api.routes.commands import ProjectId
+from services.api.schemas import CommandResponse, ItemPage
+from shared.domain.args import NoArgs, ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
+from shared.domain.models import Project
+from shared.workflow.projects import list_projects
+from shared.workflow.repo import load_project
+
+__all__ = ["Cursor", "Limit", "router"]
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the last page")]
+
+
+@router.get("", response_model=ItemPage[Project], summary="List projects")
+async def list_all(store: StoreDep, _: Viewer, limit: Limit = 50, cursor: Cursor = None) -> Any:
+    page = await list_projects(store, cursor, limit)
+    return {"items": page["projects"], "next_cursor": page["next_cursor"], "total": page["total"]}
+
+
+@router.post(
+    "",
+    response_model=CommandResponse,
+    status_code=201,
+    summary="Register a project",
+    responses={409: {"description": "The project id is taken"}},
+)
+async def register(
+    body: ProjectRegisterArgs,
+    actor: Admin,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await run_command(
+        store, limits, actor, "project register", body, idempotency_key=idempotency_key
+    )
+
+
+@router.get(
+    "/{project_id}",
+    response_model=Project,
+    summary="One project (ETag = version)",
+    responses={404: {"description": "No such project"}},
+)
+async def get_one(project_id: ProjectId, store: StoreDep, _: Viewer, response: Response) -> Project:
+    project = await load_project(store, project_id)
+    response.headers["ETag"] = etag(project.version)
+    return project
+
+
+@router.get(
+    "/{project_id}/state",
+    response_model=CommandResponse,
+    summary="State, allowed commands, pending approvals and the sprint",
+)
+async def state(
+    project_id: ProjectId, actor: Viewer, store: StoreDep, limits: LimitsDep
+) -> JSONResponse:
+    return await run_command(store, limits, actor, "state", NoArgs(), project_id=project_id)
+
+
+@router.post(
+    "/{project_id}/start",
+    response_model=CommandResponse,
+    summary="Let agents work on the project",
+    responses={409: {"description": "orchestrator.max_concurrent_projects reached"}},
+)
+async def start(
+    project_id: ProjectId,
+    actor: Admin,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await run_command(
+        store,
+        limits,
+        actor,
+        "project start",
+        ProjectIdArgs(project=project_id),
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.post("/{project_id}/stop", response_model=CommandResponse, summary="Stop agent work")
+async def stop(
+    project_id: ProjectId,
+    actor: Admin,
+    store: StoreDep,
+    limits: LimitsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await run_command(
+        store,
+        limits,
+        actor,
+        "project stop",
+        ProjectIdArgs(project=project_id),
+        idempotency_key=idempotency_key,
+    )
+
+
+status_router = APIRouter(tags=["projects"])
+
+
+@status_router.get("/status", response_model=CommandResponse, summary="Every project at a glance")
+async def global_status(
+    actor: Viewer, store: StoreDep, limits: LimitsDep, limit: Limit = 50, cursor: Cursor = None
+) -> JSONResponse:
+    args = ProjectListArgs(limit=limit, cursor=cursor)
+    return await run_command(store, limits, actor, "global status", args)
+
+
+@status_router.get(
+    "/resources",
+    response_model=CommandResponse,
+    summary="Active projects against the limit, queued work",
+)
+async def resources(actor: Viewer, store: StoreDep, limits: LimitsDep) -> JSONResponse:
+    return await run_command(store, limits, actor, "resource status", NoArgs())

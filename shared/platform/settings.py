@@ -1,0 +1,273 @@
+"""Process settings: init overrides > environment variables > YAML file (the seed's ``config.yml``).
+
+Top-level values come from unprefixed env vars (``JWT_SECRET``, ``REDIS_URL``, ``AWF_ENV`` ...); the
+sections can be set in the YAML file or per key with ``__`` (``ORCHESTRATOR__MAX_CONCURRENT_PROJECTS=5``).
+The YAML file is ``AWF_CONFIG`` when set, else ``./config.yml`` when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+__all__ = [
+    "DEV_JWT_SECRET",
+    "AgentsSettings",
+    "AlertThresholds",
+    "ApiSettings",
+    "DiscordSettings",
+    "LoggingSettings",
+    "MonitoringSettings",
+    "OrchestratorSettings",
+    "Settings",
+    "format_settings_error",
+    "get_settings",
+    "load_settings",
+    "resolve_config_file",
+]
+
+DEV_JWT_SECRET = "awf-dev-jwt-secret-insecure-never-use-in-production"  # noqa: S105 - dev/test only
+_MIN_SECRET_LENGTH = 32
+_GENERATE_HINT = "e.g. `python -c 'import secrets;print(secrets.token_urlsafe(48))'`"
+_PLACEHOLDER = re.compile(
+    r"change[\W_]*me|your[_-]|example|placeholder|dummy|insecure|^(secret|password|test|dev|todo)$",
+    re.IGNORECASE,
+)
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("awf_config_file", default=None)
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrchestratorSettings(_Section):
+    mode: Literal["blocking", "partial", "autonomous"] = "blocking"
+    max_concurrent_projects: int = Field(default=3, ge=1)
+    state_save_interval: int = Field(default=300, gt=0, description="seconds")
+    backup_interval: int = Field(default=3600, gt=0, description="seconds")
+
+
+class DiscordSettings(_Section):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    command_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    max_commands_per_minute: int = Field(default=20, ge=1)
+    error_channel_id: str | None = Field(default=None, pattern=r"^\d+$")
+
+
+class AgentsSettings(_Section):
+    timeout_minutes: int = Field(default=30, ge=1)
+    max_retries: int = Field(default=3, ge=0)
+    claude_model: str = Field(default="claude-sonnet-4-5", min_length=1)
+
+
+class LoggingSettings(_Section):
+    level: LogLevel = "INFO"
+    format: Literal["json", "console"] = "json"
+    rotation: str = "daily"
+    retention_days: int = Field(default=30, ge=1)
+
+
+class AlertThresholds(_Section):
+    error_rate: float = Field(default=0.05, ge=0, le=1)
+    response_time: float = Field(default=30.0, gt=0, description="seconds")
+
+
+class MonitoringSettings(_Section):
+    health_check_interval: int = Field(default=60, gt=0, description="seconds")
+    metrics_collection: bool = True
+    alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+    token_ttl_hours: int = Field(default=720, ge=1)
+
+    @model_validator(mode="after")
+    def _page_sizes(self) -> Self:
+        if self.default_page_size > self.max_page_size:
+            msg = f"default_page_size ({self.default_page_size}) must not exceed max_page_size ({self.max_page_size})"
+            raise ValueError(msg)
+        return self
+
+
+class Settings(BaseSettings):
+    """Every setting of every process; services read the sections they need."""
+
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        case_sensitive=False,
+        extra="forbid",
+        hide_input_in_errors=True,
+    )
+
+    awf_env: Literal["dev", "test", "production"] = "production"  # first: the secret checks read it
+    log_level: LogLevel | None = None
+    jwt_secret: SecretStr = Field(default=None, validate_default=True)
+    encryption_key: SecretStr | None = Field(default=None, validate_default=True)
+    redis_url: str | None = Field(default=None, pattern=r"^(rediss?|unix)://")
+    discord_bot_token: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
+
+    orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    agents: AgentsSettings = Field(default_factory=AgentsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @field_validator("jwt_secret", "encryption_key", mode="before")
+    @classmethod
+    def _check_secret(cls, value: object, info: ValidationInfo) -> object:
+        env = info.data.get("awf_env")  # absent when AWF_ENV itself is invalid
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if env != "production":  # dev/test, or AWF_ENV invalid (reported on its own)
+            return DEV_JWT_SECRET if not raw and info.field_name == "jwt_secret" else value
+        if (raw is None or isinstance(raw, str)) and (
+            problem := _secret_problem(str(info.field_name).upper(), raw)
+        ):
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _derive_logging(self) -> Self:
+        if self.log_level is not None:
+            self.logging.level = self.log_level
+        if self.awf_env == "dev" and "format" not in self.logging.model_fields_set:
+            self.logging.format = "console"
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = resolve_config_file(_CONFIG_FILE.get())
+        if config_file is None:
+            return init_settings, env_settings
+        try:
+            yaml_source = YamlConfigSettingsSource(settings_cls, config_file)
+        except (TypeError, ValueError) as exc:  # a list or a scalar at the top of the file
+            msg = f"{config_file}: the top level must be a mapping of sections (orchestrator:, api:, ...)"
+            raise ValueError(msg) from exc
+        return init_settings, env_settings, yaml_source
+
+
+def _secret_problem(name: str, value: str | None) -> str | None:
+    advice = f"set a random value of at least {_MIN_SECRET_LENGTH} characters ({_GENERATE_HINT})"
+    if not value:
+        return f"{name} is not set; {advice}"
+    if _PLACEHOLDER.search(value) or len(set(value.lower())) < 6:
+        return f"{name} is a placeholder; {advice}"
+    if len(value) < _MIN_SECRET_LENGTH:
+        return f"{name} is too short ({len(value)} characters); {advice}"
+    return None
+
+
+def resolve_config_file(explicit: Path | None = None) -> Path | None:
+    """The YAML file to read: ``explicit``, else ``$AWF_CONFIG``, else ``./config.yml`` if present."""
+    if explicit is None and (from_env := os.environ.get("AWF_CONFIG")):
+        explicit = Path(from_env)
+    if explicit is not None:
+        if not explicit.is_file():
+            raise FileNotFoundError(
+                f"config file {explicit} does not exist (AWF_CONFIG or --config)"
+            )
+        return explicit
+    default = Path("config.yml")
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; ``overrides`` (field names, sections as dicts) win over env and file."""
+    token = _CONFIG_FILE.set(config_file)
+    try:
+        return Settings(**overrides)
+    finally:
+        _CONFIG_FILE.reset(token)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once (``get_settings.cache_clear()`` to reload)."""
+    return load_settings()
+
+
+def format_settings_error(exc: ValidationError) -> str:
+    """One human line per problem, e.g. ``orchestrator.mode: Input should be 'blocking', ...``."""
+    return "\n".join(
+        _format_error(err) for err in exc.errors(include_url=False, include_input=False)
+    )
+
+
+def _format_error(err: ErrorDetails) -> str:
+    loc = tuple(str(part) for part in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key (allowed: {', '.join(_allowed_keys(loc[:-1]))})"
+    key = ".".join(loc)
+    if len(loc) == 1 and loc[0] in Settings.model_fields and loc[0] not in _SECTIONS:
+        key = loc[0].upper()  # a top-level value: name it as its env var
+    return msg if not key or msg.startswith(key) else f"{key}: {msg}"
+
+
+def _allowed_keys(parent: tuple[str, ...]) -> list[str]:
+    model: type[BaseModel] = Settings
+    for part in parent:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(model.model_fields)
+
+
+_SECTIONS = frozenset(
+    name
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+)
