@@ -1,7 +1,7 @@
 """The cluster-wide set of active projects, bounded by orchestrator.max_concurrent_projects.
 
-Reserving a slot is one Lua script on one key, so two replicas starting the last free slot at
-the same moment cannot both succeed.
+`project start` adds to it and `project stop` removes from it inside the same transaction as the
+project's status change (the set is watched), so the set and the statuses never disagree.
 """
 
 from __future__ import annotations
@@ -13,24 +13,7 @@ from shared.state import keys
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["active_projects", "release", "reserve"]
-
-_RESERVE = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 1
-"""
-
-
-async def reserve(redis: Redis, project_id: str, limit: int) -> bool:
-    """Take a slot for `project_id` (idempotent); False when `limit` slots are taken."""
-    taken = await redis.eval(_RESERVE, 1, keys.ACTIVE_PROJECTS, project_id, str(limit))  # type: ignore[misc]
-    return bool(taken)
-
-
-async def release(redis: Redis, project_id: str) -> None:
-    await redis.srem(keys.ACTIVE_PROJECTS, project_id)  # type: ignore[misc]
+__all__ = ["active_projects"]
 
 
 async def active_projects(redis: Redis) -> list[str]:

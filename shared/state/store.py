@@ -87,9 +87,7 @@ class Transaction:
 class Store:
     """Versioned documents in Redis, read plainly and written through `atomic`."""
 
-    def __init__(
-        self, redis: Redis, *, max_attempts: int = 25, backoff_cap_s: float = 0.05
-    ) -> None:
+    def __init__(self, redis: Redis, *, max_attempts: int = 64, backoff_cap_s: float = 0.1) -> None:
         self.redis = redis
         self._max_attempts = max_attempts
         self._backoff_cap_s = backoff_cap_s

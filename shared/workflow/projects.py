@@ -106,42 +106,34 @@ async def _start_stop(
     store: Store, name: str, project_id: str, request: CommandRequest, limits: Limits
 ) -> CommandOutcome:
     starting = name == "project start"
-    if starting and await store.get(Project, keys.project(project_id)) is not None:
-        await _reserve(store, project_id, limits)
     status = ProjectStatus.ACTIVE if starting else ProjectStatus.STOPPED
 
     async def switch(tx: Transaction, current: Project | None) -> tuple[Project, dict[str, Any]]:
         if current is None:
             raise NotFound(f"Project {project_id} not found. List projects with /project list.")
+        await tx.watch(keys.ACTIVE_PROJECTS)
+        if starting:
+            await _reserve(tx, project_id, limits)
+        else:
+            tx.call(lambda p: p.srem(keys.ACTIVE_PROJECTS, project_id))
         return current.touched(status=status), {"project_id": project_id, "status": status.value}
 
     args = ProjectIdArgs(project=project_id)
-    try:
-        outcome = await _change(store, name, project_id, args, request, switch)
-    except Exception:
-        if starting:
-            await _release_unless_active(store, project_id)
-        raise
-    if not starting:
-        await capacity.release(store.redis, project_id)
-    return outcome
+    return await _change(store, name, project_id, args, request, switch)
 
 
-async def _release_unless_active(store: Store, project_id: str) -> None:
-    project = await store.get(Project, keys.project(project_id))
-    if project is None or project.status is not ProjectStatus.ACTIVE:
-        await capacity.release(store.redis, project_id)
-
-
-async def _reserve(store: Store, project_id: str, limits: Limits) -> None:
-    if await capacity.reserve(store.redis, project_id, limits.max_concurrent_projects):
+async def _reserve(tx: Transaction, project_id: str, limits: Limits) -> None:
+    """Take a slot in the same MULTI as the status change; the set is watched."""
+    active: set[str] = await tx.reader.smembers(keys.ACTIVE_PROJECTS)  # type: ignore[misc]
+    if project_id in active:
         return
-    active = await capacity.active_projects(store.redis)
-    raise CapacityExceeded(
-        f"{len(active)} of {limits.max_concurrent_projects} projects are already active "
-        "(orchestrator.max_concurrent_projects); stop one with /project stop first.",
-        active_projects=active,
-    )
+    if len(active) >= limits.max_concurrent_projects:
+        raise CapacityExceeded(
+            f"{len(active)} of {limits.max_concurrent_projects} projects are already active "
+            "(orchestrator.max_concurrent_projects); stop one with /project stop first.",
+            active_projects=sorted(active),
+        )
+    tx.call(lambda p: p.sadd(keys.ACTIVE_PROJECTS, project_id))
 
 
 async def _change(
@@ -159,13 +151,7 @@ async def _change(
         if request.idempotency_key:
             stored = await idempotency.recall(tx, project_id, request.idempotency_key, fingerprint)
             if stored is not None:
-                return _outcome(
-                    name,
-                    stored.body["result"],
-                    stored.status_code,
-                    replayed=True,
-                    project_id=project_id,
-                )
+                return _replayed(stored)
         updated, result = await change(tx, current)
         saved = tx.put(keys.project(project_id), updated)
         timeline.append(
@@ -208,6 +194,20 @@ def _outcome(
     state: str | None = None,
 ) -> CommandOutcome:
     return CommandOutcome(name, project_id, state, state, version, result, status, replayed)
+
+
+def _replayed(stored: idempotency.StoredResponse) -> CommandOutcome:
+    body = stored.body
+    return CommandOutcome(
+        body["command"],
+        body["project_id"],
+        body["from_state"],
+        body["to_state"],
+        body["project_version"],
+        body["result"],
+        stored.status_code,
+        replayed=True,
+    )
 
 
 def _repo_name(repo_url: str) -> str:

@@ -11,6 +11,8 @@ from shared.domain.models import (
     Approval,
     ApprovalKind,
     Project,
+    ScrumState,
+    Sprint,
     Story,
     StoryStatus,
     new_id,
@@ -19,7 +21,7 @@ from shared.domain.scrum import SystemEvent, check_system_event
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow.handlers.review import FINISHED
+from shared.workflow.handlers.sprints import FINISHED
 from shared.workflow.repo import next_sequence, require_story
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ async def block_story(store: Store, project_id: str, story_id: str, reason: str)
         project = await _project(tx, project_id)
         story = await require_story(tx, project_id, story_id)
         to_state = _transition(SystemEvent.TASK_BLOCKED, project)
+        await _require_in_sprint(tx, project, story_id)
         approval = Approval(
             id=new_id("approval"),
             project_id=project_id,
@@ -66,13 +69,16 @@ async def block_story(store: Store, project_id: str, story_id: str, reason: str)
 
 
 async def complete_story(store: Store, project_id: str, story_id: str) -> Project:
-    """Mark a sprint story done; when every sprint story is finished, go to SPRINT_REVIEW."""
+    """Mark a sprint story done; when every sprint story is finished while the sprint runs,
+    go to SPRINT_REVIEW (a paused sprint gets there on /sprint resume)."""
 
     async def body(tx: Transaction) -> Project:
         project = await _project(tx, project_id)
         story = await require_story(tx, project_id, story_id)
+        sprint = await _require_in_sprint(tx, project, story_id)
         tx.put(keys.entity(project_id, "story", story_id), story.touched(status=StoryStatus.DONE))
-        if not project.active_sprint_id or not await _others_finished(tx, project, story_id):
+        running = project.state is ScrumState.SPRINT_ACTIVE
+        if not running or not await _others_finished(tx, project, sprint, story_id):
             return _save(tx, project, project.touched(), None, {"story_id": story_id})
         to_state = _transition(SystemEvent.SPRINT_COMPLETED, project)
         return _save(
@@ -86,11 +92,27 @@ async def complete_story(store: Store, project_id: str, story_id: str) -> Projec
     return await store.atomic(body)
 
 
-async def _others_finished(tx: Transaction, project: Project, story_id: str) -> bool:
-    from shared.domain.models import Sprint
+async def _current_sprint(tx: Transaction, project: Project) -> Sprint | None:
+    if not project.active_sprint_id:
+        return None
+    return await tx.get(Sprint, keys.entity(project.id, "sprint", project.active_sprint_id))
 
-    sprint = await tx.get(Sprint, keys.entity(project.id, "sprint", project.active_sprint_id or ""))
-    others = [i for i in (sprint.story_ids if sprint else []) if i != story_id]
+
+async def _require_in_sprint(tx: Transaction, project: Project, story_id: str) -> Sprint:
+    sprint = await _current_sprint(tx, project)
+    if sprint is None or story_id not in sprint.story_ids:
+        raise InvalidTransition(
+            f"Story {story_id} is not in the current sprint of project {project.id}.",
+            state=project.state.value,
+            allowed_commands=[],
+        )
+    return sprint
+
+
+async def _others_finished(
+    tx: Transaction, project: Project, sprint: Sprint, story_id: str
+) -> bool:
+    others = [i for i in sprint.story_ids if i != story_id]
     stories = await tx.get_many(Story, [keys.entity(project.id, "story", i) for i in others])
     return all(s is None or s.status in FINISHED for s in stories)
 

@@ -18,15 +18,13 @@ from shared.domain.models import (
 from shared.domain.scrum import SystemEvent
 from shared.platform.errors import NotFound
 from shared.state import keys
-from shared.workflow.handlers.sprints import active_sprint
+from shared.workflow.handlers.sprints import active_sprint, sprint_finished
 from shared.workflow.repo import next_sequence, require_story, top_score
 
 if TYPE_CHECKING:
     from shared.workflow.context import CommandContext
 
-__all__ = ["FINISHED", "feedback", "request_changes", "skip_task", "suggest_fix"]
-
-FINISHED = frozenset({StoryStatus.DONE, StoryStatus.SKIPPED, StoryStatus.REMOVED})
+__all__ = ["feedback", "request_changes", "skip_task", "suggest_fix"]
 
 
 async def feedback(ctx: CommandContext, args: DescriptionArgs) -> dict[str, Any]:
@@ -82,16 +80,6 @@ async def skip_task(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
     if await sprint_finished(ctx, skipping=story.id):
         ctx.follow_up = SystemEvent.SPRINT_COMPLETED
     return {"story_id": story.id, "skipped": True}
-
-
-async def sprint_finished(ctx: CommandContext, skipping: str | None = None) -> bool:
-    """True when every story of the current sprint is done, skipped or removed."""
-    sprint = await active_sprint(ctx)
-    others = [i for i in sprint.story_ids if i != skipping]
-    stories = await ctx.tx.get_many(
-        Story, [keys.entity(ctx.project.id, "story", i) for i in others]
-    )
-    return all(s is None or s.status in FINISHED for s in stories)
 
 
 async def _blocked_story(ctx: CommandContext) -> Story:

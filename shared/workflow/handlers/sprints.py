@@ -14,6 +14,7 @@ from shared.domain.models import (
     new_id,
     utcnow,
 )
+from shared.domain.scrum import SystemEvent
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
 from shared.workflow.repo import next_sequence, require
@@ -21,7 +22,9 @@ from shared.workflow.repo import next_sequence, require
 if TYPE_CHECKING:
     from shared.workflow.context import CommandContext
 
-__all__ = ["active_sprint", "pause", "plan", "resume", "start"]
+__all__ = ["FINISHED", "active_sprint", "pause", "plan", "resume", "sprint_finished", "start"]
+
+FINISHED = frozenset({StoryStatus.DONE, StoryStatus.SKIPPED, StoryStatus.REMOVED})
 
 
 async def plan(ctx: CommandContext, args: SprintPlanArgs) -> dict[str, Any]:
@@ -61,6 +64,8 @@ async def pause(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
 
 async def resume(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
     sprint = await _set_sprint_status(ctx, SprintStatus.ACTIVE)
+    if await sprint_finished(ctx):
+        ctx.follow_up = SystemEvent.SPRINT_COMPLETED
     return {"sprint_id": sprint.id}
 
 
@@ -70,6 +75,16 @@ async def active_sprint(ctx: CommandContext) -> Sprint:
         raise NotFound(f"Project {ctx.project.id} has no current sprint.")
     key = keys.entity(ctx.project.id, "sprint", sprint_id)
     return await require(ctx.tx, Sprint, key, f"Sprint {sprint_id}")
+
+
+async def sprint_finished(ctx: CommandContext, skipping: str | None = None) -> bool:
+    """True when every story of the current sprint is done, skipped or removed."""
+    sprint = await active_sprint(ctx)
+    others = [i for i in sprint.story_ids if i != skipping]
+    stories = await ctx.tx.get_many(
+        Story, [keys.entity(ctx.project.id, "story", i) for i in others]
+    )
+    return all(s is None or s.status in FINISHED for s in stories)
 
 
 async def _set_sprint_status(ctx: CommandContext, status: SprintStatus, **extra: Any) -> Sprint:
