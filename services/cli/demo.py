@@ -1,0 +1,76 @@
+"""`awf demo`: a private stack, a sample git repository, and a Scrum walk printed step by step.
+
+Each step is one function taking the `DemoRun`; `STEPS` is their order. Later work (agents that
+run once the sprint starts) adds steps after `sprint_start` without touching the others.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+from services.cli import output
+from services.cli.client import ApiError, ApiUnreachable
+from services.cli.demo_steps import STEPS, DemoRun, Step
+from services.cli.sample_repo import make_sample_repo
+from services.cli.stack import Stack, StackError, free_port
+from shared.platform.embedded_redis import EmbeddedRedisError
+
+__all__ = ["demo", "run_demo", "run_steps"]
+
+
+def demo() -> None:
+    """Walk a sample project through Scrum on a private, throwaway stack (needs nothing running)."""
+    raise typer.Exit(run_demo())
+
+
+def run_demo(steps: list[Step] | None = None) -> int:
+    """Start a private stack in a temp dir, run ``steps`` (default `STEPS`), stop; an exit code."""
+    with tempfile.TemporaryDirectory(prefix="awf-demo-") as tmp:
+        root = Path(tmp)
+        repo = make_sample_repo(root / "calculator")
+        stack = Stack(
+            root / "state",
+            port=free_port(),
+            appendonly=False,
+            jwt_secret=secrets.token_urlsafe(48),
+            env={"AWF_ENV": "dev"},
+        )
+        try:
+            with output.err_console.status("starting a private stack…"):
+                stack.start()
+            output.out.print(
+                f"[dim]private stack: API {stack.api_url}, Redis {stack.redis_url}[/dim]"
+            )
+            token = stack.admin_token(timedelta(hours=1), subject="demo")
+            code = run_steps(DemoRun.connect(stack.api_url, token, repo), steps or STEPS)
+        except (StackError, EmbeddedRedisError) as exc:
+            output.error(str(exc))
+            code = 1
+        finally:
+            stack.stop()
+    output.out.print("[dim]private stack stopped; its temporary data is removed[/dim]")
+    return code
+
+
+def run_steps(run: DemoRun, steps: list[Step]) -> int:
+    """Run each step under a heading; the first API error ends the demo with exit code 1."""
+    with run.client:
+        for number, step in enumerate(steps, start=1):
+            output.out.rule(f"[bold]{number}. {step.title}[/bold]")
+            output.out.print(f"[dim]$ {step.cli}[/dim]")
+            try:
+                step.run(run)
+            except ApiUnreachable as exc:
+                output.error(str(exc))
+                return 1
+            except ApiError as exc:
+                output.api_error(exc.status_code, exc.body)
+                return 1
+    output.out.rule()
+    output.success("Demo walk complete.")
+    return 0

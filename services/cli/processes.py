@@ -1,0 +1,81 @@
+"""API child processes: spawn one with its log file, probe readiness, find free ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = [
+    "ApiProcess",
+    "free_port",
+    "free_port_block",
+    "is_ready",
+    "port_in_use",
+    "spawn_api",
+]
+
+
+@dataclass
+class ApiProcess:
+    port: int
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no output)"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def free_port_block(count: int, host: str = "127.0.0.1", attempts: int = 50) -> int:
+    """A first port such that ``count`` consecutive ports from it are free (for replicas)."""
+    for _ in range(attempts):
+        base = free_port(host)
+        if base + count <= 65536 and not any(port_in_use(host, base + i) for i in range(1, count)):
+            return base
+    raise OSError(f"no block of {count} free ports found on {host}")
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
+def spawn_api(port: int, url: str, env: dict[str, str], log_path: Path) -> ApiProcess:
+    """``python -m services.api`` in its own process group, stdout and stderr in ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.api"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,  # a terminal's Ctrl-C reaches `awf up`, which stops us in order
+        )
+    return ApiProcess(port, url, process, log_path)
+
+
+def is_ready(http: httpx.Client, url: str) -> bool:
+    try:
+        return http.get(f"{url}/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False

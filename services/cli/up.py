@@ -1,0 +1,134 @@
+"""`awf up`: run the stack in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from services.cli import output
+from services.cli.session import (
+    Session,
+    pid_alive,
+    read_session,
+    remove_session,
+    session_path,
+    state_dir,
+    write_session,
+)
+from services.cli.stack import Stack, StackError
+from shared.platform.embedded_redis import EmbeddedRedisError
+
+__all__ = ["Shutdown", "session_for", "status_table", "up"]
+
+
+class Shutdown(Exception):
+    """SIGINT, SIGTERM or SIGHUP arrived: stop the stack."""
+
+
+def up(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="First API port.")] = 8000,
+    replicas: Annotated[int, typer.Option("--replicas", min=1, max=32, help="API processes.")] = 1,
+    host: Annotated[str, typer.Option("--host", help="Interface the API binds to.")] = "127.0.0.1",
+) -> None:
+    """Start Redis (embedded unless REDIS_URL is set) and the API; Ctrl-C stops everything."""
+    _refuse_if_running()
+    stack = Stack(
+        state_dir(), host=host, port=port, replicas=replicas, redis_url=os.environ.get("REDIS_URL")
+    )
+    previous = {
+        s: signal.signal(s, _raise_shutdown) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    code = 0
+    try:
+        code = _run(stack)
+    except (KeyboardInterrupt, Shutdown):
+        pass
+    finally:
+        output.err_console.print("[dim]stopping…[/dim]")
+        stack.stop()
+        remove_session()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    output.err_console.print("[dim]stopped[/dim]")
+    raise typer.Exit(code)
+
+
+def _run(stack: Stack) -> int:
+    try:
+        with output.err_console.status("starting the stack…"):
+            stack.start()
+    except (StackError, EmbeddedRedisError) as exc:
+        output.error(str(exc))
+        return 1
+    write_session(session_for(stack))
+    output.out.print(status_table(stack))
+    output.out.print(
+        f"Session: {session_path()}\nTry: [cyan]awf project register <path-to-git-repo>[/cyan]"
+        "   ·   Ctrl-C stops everything."
+    )
+    return _watch(stack)
+
+
+def _watch(stack: Stack) -> int:
+    while True:
+        time.sleep(0.5)
+        dead = stack.dead()
+        if dead:
+            api = dead[0]
+            output.error(f"API on port {api.port} exited; last output:\n{api.log_tail()}")
+            return 1
+
+
+def session_for(stack: Stack) -> Session:
+    return Session(
+        api_url=stack.api_url,
+        api_urls=stack.api_urls,
+        token=stack.admin_token(),
+        redis_url=stack.redis_url,
+        pids={"awf": os.getpid(), **stack.pids},
+        jwt_secret=stack.jwt_secret if stack.generated_secret else None,
+    )
+
+
+def status_table(stack: Stack) -> Table:
+    table = Table(title="awf stack")
+    for column in ("service", "pid", "url", "status"):
+        table.add_column(column)
+    if stack.redis is not None:
+        table.add_row(
+            "redis (embedded)", str(stack.redis.pid), stack.redis_url, "[green]ready[/green]"
+        )
+    else:
+        table.add_row("redis (REDIS_URL)", "-", _redacted(stack.redis_url), "external")
+    for api in stack.apis:
+        table.add_row(f"api :{api.port}", str(api.process.pid), api.url, "[green]ready[/green]")
+    return table
+
+
+def _refuse_if_running() -> None:
+    session = read_session()
+    if session is None:
+        return
+    owner = session.pids.get("awf")
+    if owner is not None and owner != os.getpid() and pid_alive(owner):
+        output.error(
+            f"`awf up` is already running (pid {owner}, API {session.api_url}); "
+            "stop it first, or use it."
+        )
+        raise typer.Exit(1)
+    remove_session()  # left behind by a stack that did not stop cleanly
+
+
+def _redacted(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if "@" in rest else url
+
+
+def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise Shutdown(signal.Signals(signum).name)
