@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from shared.agents.tool_specs import ToolName as T
+from shared.domain.phases import Phase
 
 __all__ = [
     "ROLES",
@@ -22,14 +23,6 @@ __all__ = [
     "is_docs_path",
     "is_test_path",
 ]
-
-
-class Phase(StrEnum):
-    DESIGN = "DESIGN"
-    TEST_RED = "TEST_RED"
-    CODE_GREEN = "CODE_GREEN"
-    REFACTOR = "REFACTOR"
-    COMMIT = "COMMIT"
 
 
 class RoleName(StrEnum):
