@@ -1,0 +1,1 @@
+"""The contract between producers (API, gateway, scheduler) and the worker."""

@@ -11,17 +11,23 @@ from typing import Literal
 
 __all__ = [
     "ACTIVE_PROJECTS",
+    "AGENT_SLOTS",
     "ARQ_QUEUE",
     "IDEMPOTENCY_TTL_S",
+    "JOB_CLAIM_TTL_S",
     "PROJECTS",
+    "WORKERS",
     "EntityKind",
     "IndexKind",
     "entity",
+    "fence",
     "idempotency",
     "index",
+    "job_claim",
     "project",
     "project_prefix",
     "sequence",
+    "slots",
     "timeline",
 ]
 
@@ -31,7 +37,11 @@ ACTIVE_PROJECTS = f"{PREFIX}:projects:active"
 IDEMPOTENCY_TTL_S = 24 * 3600
 ARQ_QUEUE = "arq:queue"  # arq's default queue, a sorted set of job ids
 
-EntityKind = Literal["epic", "story", "sprint", "approval", "task"]
+AGENT_SLOTS = f"{PREFIX}:agents:slots"  # global semaphore of running agent phases
+JOB_CLAIM_TTL_S = 7 * 24 * 3600
+WORKERS = f"{PREFIX}:workers"  # sorted set: worker id -> last heartbeat (ms)
+
+EntityKind = Literal["epic", "story", "sprint", "approval", "task", "cycle"]
 IndexKind = Literal[
     "backlog",  # stories in status backlog, scored by priority then arrival
     "proposed",  # stories waiting for /approve, by arrival
@@ -68,6 +78,21 @@ def sequence(project_id: str) -> str:
 def timeline(project_id: str) -> str:
     """Append-only stream of every change: actor, command, from -> to, payload."""
     return f"{project_prefix(project_id)}:timeline"
+
+
+def job_claim(project_id: str, job_id: str) -> str:
+    """SET NX guard so a deterministic job id is enqueued once, even after arq forgets it."""
+    return f"{project_prefix(project_id)}:job:{job_id}"
+
+
+def slots(project_id: str) -> str:
+    """Sorted set semaphore: cycle id -> lease expiry (ms) of the project's running phases."""
+    return f"{project_prefix(project_id)}:slots"
+
+
+def fence(project_id: str) -> str:
+    """Counter handing out fencing tokens to the jobs that take a cycle."""
+    return f"{project_prefix(project_id)}:fence"
 
 
 def idempotency(project_id: str, digest: str) -> str:

@@ -27,69 +27,71 @@ from shared.workflow.repo import next_sequence, require_story
 if TYPE_CHECKING:
     from shared.state.store import Store, Transaction
 
-__all__ = ["SYSTEM_ACTOR", "block_story", "complete_story"]
+__all__ = ["SYSTEM_ACTOR", "block_in", "block_story", "complete_in", "complete_story"]
 
 SYSTEM_ACTOR = "system"
 
 
 async def block_story(store: Store, project_id: str, story_id: str, reason: str) -> Project:
     """SPRINT_ACTIVE -> BLOCKED: the story waits for /suggest_fix or /skip_task."""
-
-    async def body(tx: Transaction) -> Project:
-        project = await _project(tx, project_id)
-        story = await require_story(tx, project_id, story_id)
-        to_state = _transition(SystemEvent.TASK_BLOCKED, project)
-        await _require_in_sprint(tx, project, story_id)
-        approval = Approval(
-            id=new_id("approval"),
-            project_id=project_id,
-            kind=ApprovalKind.BLOCKED_TASK,
-            subject_id=story_id,
-            summary=reason,
-            requested_by=SYSTEM_ACTOR,
-        )
-        seq = await next_sequence(tx, project_id)
-        tx.put(keys.entity(project_id, "approval", approval.id), approval)
-        tx.call(lambda p: p.zadd(keys.index(project_id, "approvals"), {approval.id: seq}))
-        tx.call(lambda p: p.zadd(keys.index(project_id, "approvals:pending"), {approval.id: seq}))
-        tx.put(
-            keys.entity(project_id, "story", story_id),
-            story.touched(status=StoryStatus.BLOCKED, approval_id=approval.id),
-        )
-        updated = project.touched(state=to_state, blocked_story_id=story_id)
-        return _save(
-            tx,
-            project,
-            updated,
-            SystemEvent.TASK_BLOCKED,
-            {"story_id": story_id, "reason": reason, "approval_id": approval.id},
-        )
-
-    return await store.atomic(body)
+    return await store.atomic(lambda tx: block_in(tx, project_id, story_id, reason))
 
 
 async def complete_story(store: Store, project_id: str, story_id: str) -> Project:
     """Mark a sprint story done; when every sprint story is finished while the sprint runs,
     go to SPRINT_REVIEW (a paused sprint gets there on /sprint resume)."""
+    return await store.atomic(lambda tx: complete_in(tx, project_id, story_id))
 
-    async def body(tx: Transaction) -> Project:
-        project = await _project(tx, project_id)
-        story = await require_story(tx, project_id, story_id)
-        sprint = await _require_in_sprint(tx, project, story_id)
-        tx.put(keys.entity(project_id, "story", story_id), story.touched(status=StoryStatus.DONE))
-        running = project.state is ScrumState.SPRINT_ACTIVE
-        if not running or not await _others_finished(tx, project, sprint, story_id):
-            return _save(tx, project, project.touched(), None, {"story_id": story_id})
-        to_state = _transition(SystemEvent.SPRINT_COMPLETED, project)
-        return _save(
-            tx,
-            project,
-            project.touched(state=to_state),
-            SystemEvent.SPRINT_COMPLETED,
-            {"story_id": story_id},
-        )
 
-    return await store.atomic(body)
+async def block_in(tx: Transaction, project_id: str, story_id: str, reason: str) -> Project:
+    """`block_story` inside a caller's transaction."""
+    project = await _project(tx, project_id)
+    story = await require_story(tx, project_id, story_id)
+    to_state = _transition(SystemEvent.TASK_BLOCKED, project)
+    await _require_in_sprint(tx, project, story_id)
+    approval = Approval(
+        id=new_id("approval"),
+        project_id=project_id,
+        kind=ApprovalKind.BLOCKED_TASK,
+        subject_id=story_id,
+        summary=reason,
+        requested_by=SYSTEM_ACTOR,
+    )
+    seq = await next_sequence(tx, project_id)
+    tx.put(keys.entity(project_id, "approval", approval.id), approval)
+    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals"), {approval.id: seq}))
+    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals:pending"), {approval.id: seq}))
+    tx.put(
+        keys.entity(project_id, "story", story_id),
+        story.touched(status=StoryStatus.BLOCKED, approval_id=approval.id),
+    )
+    updated = project.touched(state=to_state, blocked_story_id=story_id)
+    return _save(
+        tx,
+        project,
+        updated,
+        SystemEvent.TASK_BLOCKED,
+        {"story_id": story_id, "reason": reason, "approval_id": approval.id},
+    )
+
+
+async def complete_in(tx: Transaction, project_id: str, story_id: str) -> Project:
+    """`complete_story` inside a caller's transaction."""
+    project = await _project(tx, project_id)
+    story = await require_story(tx, project_id, story_id)
+    sprint = await _require_in_sprint(tx, project, story_id)
+    tx.put(keys.entity(project_id, "story", story_id), story.touched(status=StoryStatus.DONE))
+    running = project.state is ScrumState.SPRINT_ACTIVE
+    if not running or not await _others_finished(tx, project, sprint, story_id):
+        return _save(tx, project, project.touched(), None, {"story_id": story_id})
+    to_state = _transition(SystemEvent.SPRINT_COMPLETED, project)
+    return _save(
+        tx,
+        project,
+        project.touched(state=to_state),
+        SystemEvent.SPRINT_COMPLETED,
+        {"story_id": story_id},
+    )
 
 
 async def _current_sprint(tx: Transaction, project: Project) -> Sprint | None:

@@ -1,0 +1,11 @@
+"""Job names: one per worker function. The worker registers exactly these."""
+
+from __future__ import annotations
+
+__all__ = ["ALL_JOBS", "PROPOSE_BACKLOG", "RUN_PHASE", "SCHEDULE_SPRINT"]
+
+SCHEDULE_SPRINT = "schedule_sprint"
+RUN_PHASE = "run_phase"
+PROPOSE_BACKLOG = "propose_backlog"
+
+ALL_JOBS = frozenset({SCHEDULE_SPRINT, RUN_PHASE, PROPOSE_BACKLOG})

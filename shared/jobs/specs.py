@@ -1,0 +1,50 @@
+"""Jobs a command asks for, described as data; enqueued only after the command committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.jobs import names
+
+__all__ = ["JobSpec", "phase_job", "propose_job", "schedule_job"]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    function: str
+    job_id: str
+    project_id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    defer_s: float | None = None
+    dedupe: bool = True  # claim job_id once with SET NX; off for idempotent nudges
+
+
+def schedule_job(project_id: str, reason: str) -> JobSpec:
+    """Nudge the sprint scheduler; repeated nudges are harmless, so no long-lived dedup."""
+    return JobSpec(
+        names.SCHEDULE_SPRINT,
+        f"schedule:{project_id}:{reason}",
+        project_id,
+        {"project_id": project_id},
+        dedupe=False,
+    )
+
+
+def phase_job(project_id: str, cycle_id: str, phase: str, run: int) -> JobSpec:
+    job_id = f"phase:{project_id}:{cycle_id}:{phase}:{run}"
+    return JobSpec(
+        names.RUN_PHASE,
+        job_id,
+        project_id,
+        {"project_id": project_id, "cycle_id": cycle_id, "run": run},
+    )
+
+
+def propose_job(project_id: str, epic_id: str) -> JobSpec:
+    return JobSpec(
+        names.PROPOSE_BACKLOG,
+        f"backlog:{project_id}:{epic_id}",
+        project_id,
+        {"project_id": project_id, "epic_id": epic_id},
+    )
