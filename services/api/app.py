@@ -8,11 +8,13 @@ from typing import TypedDict
 
 from fastapi import FastAPI
 
+from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
 from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.api.routes import api_router, health_router
 from services.api.schemas import ErrorBody
 from shared.domain.models import ProjectMode
+from shared.jobs.queue import create_queue
 from shared.platform.redis import create_redis
 from shared.platform.settings import Settings, load_settings
 from shared.state.store import Store
@@ -35,7 +37,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 class State(TypedDict):
     settings: Settings
     store: Store
-    limits: Limits
+    commands: Commands
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -52,9 +54,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         redis = create_redis(redis_url, client_name="awf.api")
+        queue = await create_queue(redis_url)
+        store = Store(redis)
         try:
-            yield State(settings=settings, store=Store(redis), limits=limits_from(settings))
+            yield State(
+                settings=settings,
+                store=store,
+                commands=Commands(store, limits_from(settings), queue),
+            )
         finally:
+            await queue.aclose()
             await redis.aclose()
 
     app = FastAPI(

@@ -9,17 +9,18 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api.commanding import Commands
 from shared.domain.commands import Role
 from shared.platform.auth import Principal, verify_token
 from shared.platform.errors import Forbidden, Unauthorized
 from shared.platform.settings import Settings
 from shared.state.store import Store
-from shared.workflow.context import Actor, Limits
+from shared.workflow.context import Actor
 
 __all__ = [
+    "CommandsDep",
     "IdempotencyKey",
     "IfMatch",
-    "LimitsDep",
     "SettingsDep",
     "StoreDep",
     "parse_if_match",
@@ -40,14 +41,14 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _limits(request: Request) -> Limits:
-    limits: Limits = request.state.limits
-    return limits
+def _commands(request: Request) -> Commands:
+    commands: Commands = request.state.commands
+    return commands
 
 
 StoreDep = Annotated[Store, Depends(_store)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-LimitsDep = Annotated[Limits, Depends(_limits)]
+CommandsDep = Annotated[Commands, Depends(_commands)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

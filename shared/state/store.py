@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from redis.exceptions import WatchError
 
 from shared.domain.models import Entity
-from shared.platform.errors import VersionConflict
+from shared.platform.errors import AppError, VersionConflict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -103,12 +103,16 @@ class Store:
         return [None if r is None else model.model_validate_json(r) for r in raws]
 
     async def atomic(self, body: Callable[[Transaction], Awaitable[R]]) -> R:
-        """Run `body` then commit; on a concurrent write re-run it, up to `max_attempts`."""
+        """Run `body` then commit; on a concurrent write re-run it, up to `max_attempts`.
+
+        A refusal raised by `body` counts only if what it read was still current: an empty
+        MULTI/EXEC over the watched keys proves it, or the body re-runs on fresh data.
+        """
         for attempt in range(self._max_attempts):
             async with self.redis.pipeline(transaction=True) as pipe:
                 tx = Transaction(pipe)
                 try:
-                    result = await body(tx)
+                    result = await self._run_once(tx, body)
                     await tx.commit()
                     return result
                 except WatchError:
@@ -118,6 +122,14 @@ class Store:
             "Retry it.",
             attempts=self._max_attempts,
         )
+
+    @staticmethod
+    async def _run_once(tx: Transaction, body: Callable[[Transaction], Awaitable[R]]) -> R:
+        try:
+            return await body(tx)
+        except AppError:
+            await Transaction(tx.reader).commit()  # WatchError here: the refusal read stale data
+            raise
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self._backoff_cap_s, 0.001 * 2**attempt)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from shared.domain.args import CommandArgs
     from shared.domain.models import Project
     from shared.domain.scrum import SystemEvent
+    from shared.jobs.specs import JobSpec
     from shared.state.store import Transaction
     from shared.state.timeline import TimelineEvent
 
@@ -57,6 +58,7 @@ class CommandContext:
     limits: Limits
     follow_up: SystemEvent | None = None
     extra_events: list[TimelineEvent] = field(default_factory=list)
+    jobs: list[JobSpec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class CommandOutcome:
     result: dict[str, Any]
     status_code: int = 200
     replayed: bool = False
+    jobs: tuple[JobSpec, ...] = ()
 
     def body(self) -> dict[str, Any]:
         return {

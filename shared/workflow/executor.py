@@ -175,7 +175,14 @@ async def _run_handler(
         timeline.append(tx, project.id, extra)
     status = 201 if result.get("created") else 200
     return CommandOutcome(
-        command.name, project.id, from_state.value, to_state.value, stored.version, result, status
+        command.name,
+        project.id,
+        from_state.value,
+        to_state.value,
+        stored.version,
+        result,
+        status,
+        jobs=tuple(ctx.jobs),
     )
 
 

@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from services.api.commanding import run_command
-from services.api.deps import Approver, IdempotencyKey, LimitsDep, StoreDep, Viewer
+from services.api.deps import Approver, CommandsDep, IdempotencyKey, StoreDep, Viewer
 from services.api.reading import get_document, list_page
 from services.api.routes.commands import ProjectId
 from services.api.routes.projects import Cursor, Limit
@@ -51,14 +50,11 @@ async def approve(
     project_id: ProjectId,
     approval_id: str,
     actor: Approver,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     args = ApproveArgs.model_validate({"ids": [approval_id]})
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "approve",
         args,
@@ -76,13 +72,12 @@ async def reject(
     project_id: ProjectId,
     approval_id: str,
     actor: Approver,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     body: DecisionBody | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     reason = body.reason if body else ""
     args = RejectArgs.model_validate({"ids": [approval_id], "reason": reason})
-    return await run_command(
-        store, limits, actor, "reject", args, project_id=project_id, idempotency_key=idempotency_key
+    return await commands.run(
+        actor, "reject", args, project_id=project_id, idempotency_key=idempotency_key
     )

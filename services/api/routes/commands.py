@@ -8,8 +8,7 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
-from services.api.commanding import run_command
-from services.api.deps import IdempotencyKey, IfMatch, LimitsDep, StoreDep, Viewer, parse_if_match
+from services.api.deps import CommandsDep, IdempotencyKey, IfMatch, Viewer, parse_if_match
 from services.api.schemas import CommandInfo, CommandResponse, CommandTable
 from shared.domain.commands import COMMANDS, Command, Scope
 
@@ -68,13 +67,10 @@ async def list_commands(_: Viewer) -> CommandTable:
 async def run_global(
     body: Annotated[GlobalCommand, Body()],
     actor: Viewer,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await run_command(
-        store, limits, actor, body.command, body.args, idempotency_key=idempotency_key
-    )
+    return await commands.run(actor, body.command, body.args, idempotency_key=idempotency_key)
 
 
 @router.post(
@@ -91,14 +87,11 @@ async def run_project(
     project_id: ProjectId,
     body: Annotated[ProjectCommand, Body()],
     actor: Viewer,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         body.command,
         body.args,

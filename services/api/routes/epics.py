@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from services.api.commanding import run_command
 from services.api.deps import (
+    CommandsDep,
     IdempotencyKey,
     IfMatch,
-    LimitsDep,
     Member,
     StoreDep,
     Viewer,
@@ -46,14 +45,11 @@ async def create_epic(
     project_id: ProjectId,
     body: EpicArgs,
     actor: Member,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "epic",
         body,

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from services.api.commanding import etag, run_command
-from services.api.deps import Admin, IdempotencyKey, LimitsDep, StoreDep, Viewer
+from services.api.commanding import etag
+from services.api.deps import Admin, CommandsDep, IdempotencyKey, StoreDep, Viewer
 from services.api.routes.commands import ProjectId
 from services.api.schemas import CommandResponse, ItemPage
 from shared.domain.args import NoArgs, ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
@@ -39,13 +39,10 @@ async def list_all(store: StoreDep, _: Viewer, limit: Limit = 50, cursor: Cursor
 async def register(
     body: ProjectRegisterArgs,
     actor: Admin,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await run_command(
-        store, limits, actor, "project register", body, idempotency_key=idempotency_key
-    )
+    return await commands.run(actor, "project register", body, idempotency_key=idempotency_key)
 
 
 @router.get(
@@ -65,10 +62,8 @@ async def get_one(project_id: ProjectId, store: StoreDep, _: Viewer, response: R
     response_model=CommandResponse,
     summary="State, allowed commands, pending approvals and the sprint",
 )
-async def state(
-    project_id: ProjectId, actor: Viewer, store: StoreDep, limits: LimitsDep
-) -> JSONResponse:
-    return await run_command(store, limits, actor, "state", NoArgs(), project_id=project_id)
+async def state(project_id: ProjectId, actor: Viewer, commands: CommandsDep) -> JSONResponse:
+    return await commands.run(actor, "state", NoArgs(), project_id=project_id)
 
 
 @router.post(
@@ -80,13 +75,10 @@ async def state(
 async def start(
     project_id: ProjectId,
     actor: Admin,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "project start",
         ProjectIdArgs(project=project_id),
@@ -98,13 +90,10 @@ async def start(
 async def stop(
     project_id: ProjectId,
     actor: Admin,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "project stop",
         ProjectIdArgs(project=project_id),
@@ -117,10 +106,10 @@ status_router = APIRouter(tags=["projects"])
 
 @status_router.get("/status", response_model=CommandResponse, summary="Every project at a glance")
 async def global_status(
-    actor: Viewer, store: StoreDep, limits: LimitsDep, limit: Limit = 50, cursor: Cursor = None
+    actor: Viewer, commands: CommandsDep, limit: Limit = 50, cursor: Cursor = None
 ) -> JSONResponse:
     args = ProjectListArgs(limit=limit, cursor=cursor)
-    return await run_command(store, limits, actor, "global status", args)
+    return await commands.run(actor, "global status", args)
 
 
 @status_router.get(
@@ -128,5 +117,5 @@ async def global_status(
     response_model=CommandResponse,
     summary="Active projects against the limit, queued work",
 )
-async def resources(actor: Viewer, store: StoreDep, limits: LimitsDep) -> JSONResponse:
-    return await run_command(store, limits, actor, "resource status", NoArgs())
+async def resources(actor: Viewer, commands: CommandsDep) -> JSONResponse:
+    return await commands.run(actor, "resource status", NoArgs())

@@ -7,11 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from services.api.commanding import run_command
 from services.api.deps import (
+    CommandsDep,
     IdempotencyKey,
     IfMatch,
-    LimitsDep,
     Member,
     StoreDep,
     Viewer,
@@ -59,14 +58,11 @@ async def add_story(
     project_id: ProjectId,
     body: BacklogAddStoryArgs,
     actor: Member,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "backlog add_story",
         body,
@@ -92,15 +88,12 @@ async def remove_story(
     project_id: ProjectId,
     story_id: str,
     actor: Member,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     args = BacklogRemoveArgs.model_validate({"story_id": story_id})
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "backlog remove",
         args,
@@ -120,15 +113,12 @@ async def prioritize(
     story_id: str,
     body: PriorityBody,
     actor: Member,
-    store: StoreDep,
-    limits: LimitsDep,
+    commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     args = BacklogPrioritizeArgs.model_validate({"story_id": story_id, "priority": body.priority})
-    return await run_command(
-        store,
-        limits,
+    return await commands.run(
         actor,
         "backlog prioritize",
         args,

@@ -13,6 +13,7 @@ from shared.domain.models import (
     StoryStatus,
     new_id,
 )
+from shared.jobs.specs import propose_job
 from shared.state import keys
 from shared.workflow.repo import next_sequence
 
@@ -38,6 +39,8 @@ async def epic(ctx: CommandContext, args: EpicArgs) -> dict[str, Any]:
     ctx.tx.put(keys.entity(pid, "epic", doc.id), doc)
     ctx.tx.call(lambda p: p.zadd(keys.index(pid, "epics"), {doc.id: seq}))
     story_ids = [await propose_story(ctx, doc.id, s) for s in args.stories]
+    if not story_ids:
+        ctx.jobs.append(propose_job(pid, doc.id))  # the backlog agent proposes stories
     return {"created": True, "epic_id": doc.id, "title": title, "proposed_story_ids": story_ids}
 
 

@@ -16,7 +16,9 @@ from shared.domain.models import (
     utcnow,
 )
 from shared.domain.scrum import SystemEvent
+from shared.jobs.specs import schedule_job
 from shared.platform.errors import NotFound
+from shared.workflow import cycles
 from shared.state import keys
 from shared.workflow.handlers.sprints import active_sprint, sprint_finished
 from shared.workflow.repo import next_sequence, require_story, top_score
@@ -66,6 +68,10 @@ async def suggest_fix(ctx: CommandContext, args: DescriptionArgs) -> dict[str, A
     await _decide_block(ctx, story, args.description)
     resumed = story.touched(status=StoryStatus.IN_PROGRESS, fix_hint=args.description)
     ctx.tx.put(keys.entity(ctx.project.id, "story", story.id), resumed)
+    if story.tdd_cycle_id:
+        job = await cycles.requeue_in(ctx.tx, ctx.project.id, story.tdd_cycle_id,
+                                      hint=args.description, reset_attempts=True)
+        ctx.jobs.extend([job] if job else [])
     ctx.project = ctx.project.touched(blocked_story_id=None)
     return {"story_id": story.id, "hint": args.description}
 
@@ -76,6 +82,8 @@ async def skip_task(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
     ctx.tx.put(
         keys.entity(ctx.project.id, "story", story.id), story.touched(status=StoryStatus.SKIPPED)
     )
+    await cycles.abort_in(ctx.tx, ctx.project.id, story.tdd_cycle_id)
+    ctx.jobs.append(schedule_job(ctx.project.id, f"skip-{story.id}"))
     ctx.project = ctx.project.touched(blocked_story_id=None)
     if await sprint_finished(ctx, skipping=story.id):
         ctx.follow_up = SystemEvent.SPRINT_COMPLETED

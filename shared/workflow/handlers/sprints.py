@@ -15,6 +15,7 @@ from shared.domain.models import (
     utcnow,
 )
 from shared.domain.scrum import SystemEvent
+from shared.jobs.specs import schedule_job
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
 from shared.workflow.repo import next_sequence, require
@@ -54,6 +55,7 @@ async def start(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
             allowed_commands=["project start"],
         )
     sprint = await _set_sprint_status(ctx, SprintStatus.ACTIVE, start_date=utcnow())
+    ctx.jobs.append(schedule_job(ctx.project.id, f"start-{sprint.id}"))
     return {"sprint_id": sprint.id, "story_ids": sprint.story_ids}
 
 
@@ -64,6 +66,7 @@ async def pause(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
 
 async def resume(ctx: CommandContext, args: NoArgs) -> dict[str, Any]:
     sprint = await _set_sprint_status(ctx, SprintStatus.ACTIVE)
+    ctx.jobs.append(schedule_job(ctx.project.id, f"resume-{ctx.project.version}"))
     if await sprint_finished(ctx):
         ctx.follow_up = SystemEvent.SPRINT_COMPLETED
     return {"sprint_id": sprint.id}

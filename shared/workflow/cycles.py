@@ -1,0 +1,259 @@
+"""TDD cycles in Redis: start one per story, hand a phase to one job at a time (fenced), and
+apply the phase's recorded outcome: advance, retry, block, or finish the story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shared.domain.evidence import Outcome, PhaseEvidence
+from shared.domain.models import Project, ProjectStatus, ScrumState, StoryStatus, new_id
+from shared.domain.tdd import MAX_ATTEMPTS, NEXT_PHASE, CycleStatus, TDDCycle
+from shared.jobs.specs import JobSpec, phase_job, schedule_job
+from shared.platform.errors import AppError
+from shared.state import keys, timeline
+from shared.state.timeline import TimelineEvent
+from shared.workflow import system
+from shared.workflow.repo import require, require_story
+
+if TYPE_CHECKING:
+    from shared.state.store import Store, Transaction
+
+__all__ = [
+    "FencedOut",
+    "abort_in",
+    "PhaseOutcome",
+    "create",
+    "cycle_key",
+    "record",
+    "requeue",
+    "requeue_in",
+    "take",
+]
+
+ACTOR = "orchestrator"
+
+
+class FencedOut(AppError):
+    """A newer job took this cycle; this job's writes are refused."""
+
+    status_code = 409
+    error_type = "fenced_out"
+
+
+@dataclass
+class PhaseOutcome:
+    evidence: PhaseEvidence
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    head_sha: str | None = None
+    red_test_ids: list[str] = field(default_factory=list)
+    test_file_digests: dict[str, str] | None = None
+    design_note_path: str | None = None
+    acceptance_criteria: list[str] | None = None
+
+
+def cycle_key(project_id: str, cycle_id: str) -> str:
+    return keys.entity(project_id, "cycle", cycle_id)
+
+
+async def create(store: Store, project_id: str, story_id: str) -> JobSpec | None:
+    """Start a cycle for a planned story; None when it already has one."""
+
+    async def body(tx: Transaction) -> JobSpec | None:
+        story = await require_story(tx, project_id, story_id)
+        if story.tdd_cycle_id or story.status is not StoryStatus.SPRINT:
+            return None
+        cycle = TDDCycle(
+            id=new_id("cycle"),
+            project_id=project_id,
+            story_id=story_id,
+            branch=f"awf/{story_id}",
+            run=1,
+        )
+        tx.put(cycle_key(project_id, cycle.id), cycle)
+        tx.put(
+            keys.entity(project_id, "story", story_id),
+            story.touched(status=StoryStatus.IN_PROGRESS, tdd_cycle_id=cycle.id),
+        )
+        _event(tx, project_id, "tdd start", {"story_id": story_id, "cycle_id": cycle.id})
+        return phase_job(project_id, cycle.id, cycle.phase.value, cycle.run)
+
+    return await store.atomic(body)
+
+
+async def take(store: Store, project_id: str, cycle_id: str, run: int) -> TDDCycle | None:
+    """Give this job (run) the cycle with a fresh fencing token; None when it is not its turn."""
+
+    async def body(tx: Transaction) -> TDDCycle | None:
+        cycle = await require(tx, TDDCycle, cycle_key(project_id, cycle_id), f"Cycle {cycle_id}")
+        project = await require(tx, Project, keys.project(project_id), f"Project {project_id}")
+        if cycle.run != run or cycle.status is not CycleStatus.QUEUED or not _runnable(project):
+            return None
+        fence = int(await tx.reader.incr(keys.fence(project_id)))
+        attempts = {**cycle.attempts, cycle.phase.value: cycle.attempt() + 1}
+        taken = cycle.touched(status=CycleStatus.RUNNING, fence=fence, attempts=attempts)
+        stored = tx.put(cycle_key(project_id, cycle_id), taken)
+        _event(
+            tx,
+            project_id,
+            "phase started",
+            {
+                "cycle_id": cycle_id,
+                "story_id": cycle.story_id,
+                "phase": cycle.phase.value,
+                "attempt": attempts[cycle.phase.value],
+                "run": run,
+            },
+        )
+        return stored
+
+    return await store.atomic(body)
+
+
+async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+    """Apply a phase's evidence under the job's fence; returns the jobs to enqueue next."""
+
+    async def body(tx: Transaction) -> list[JobSpec]:
+        current = await require(tx, TDDCycle, cycle_key(cycle.project_id, cycle.id), "Cycle")
+        if current.fence != cycle.fence or current.status is not CycleStatus.RUNNING:
+            raise FencedOut(f"Cycle {cycle.id} was taken by a newer job; result discarded.")
+        updated = _with_outcome(current, outcome)
+        if outcome.evidence.gate_passed:
+            return await _advance(tx, updated, outcome)
+        return await _refused(tx, updated, outcome.evidence.gate_reason)
+
+    return await store.atomic(body)
+
+
+async def requeue(
+    store: Store,
+    project_id: str,
+    cycle_id: str,
+    *,
+    hint: str | None = None,
+    reset_attempts: bool = False,
+) -> JobSpec | None:
+    """Hand the cycle's current phase to a new job (orphan, resume or /suggest_fix)."""
+
+    async def body(tx: Transaction) -> JobSpec | None:
+        return await requeue_in(tx, project_id, cycle_id, hint=hint, reset_attempts=reset_attempts)
+
+    return await store.atomic(body)
+
+
+async def requeue_in(
+    tx: Transaction,
+    project_id: str,
+    cycle_id: str,
+    *,
+    hint: str | None = None,
+    reset_attempts: bool = False,
+) -> JobSpec | None:
+    cycle = await tx.get(TDDCycle, cycle_key(project_id, cycle_id))
+    if cycle is None or cycle.status in (CycleStatus.DONE, CycleStatus.ABORTED):
+        return None
+    attempts = {**cycle.attempts, cycle.phase.value: 0} if reset_attempts else cycle.attempts
+    changes: dict[str, Any] = {
+        "status": CycleStatus.QUEUED,
+        "run": cycle.run + 1,
+        "attempts": attempts,
+    }
+    if hint is not None:
+        changes["hint"] = hint
+    queued = tx.put(cycle_key(project_id, cycle_id), cycle.touched(**changes))
+    return phase_job(project_id, cycle_id, queued.phase.value, queued.run)
+
+
+async def abort_in(tx: Transaction, project_id: str, cycle_id: str | None) -> None:
+    """End a story's cycle for good (/skip_task); its branch stays for the record."""
+    cycle = await tx.get(TDDCycle, cycle_key(project_id, cycle_id)) if cycle_id else None
+    if cycle is None or cycle.status in (CycleStatus.DONE, CycleStatus.ABORTED):
+        return
+    tx.put(cycle_key(project_id, cycle.id), cycle.touched(status=CycleStatus.ABORTED))
+    _event(tx, project_id, "tdd abort", {"cycle_id": cycle.id, "story_id": cycle.story_id})
+
+
+def _runnable(project: Project) -> bool:
+    return project.status is ProjectStatus.ACTIVE and project.state is ScrumState.SPRINT_ACTIVE
+
+
+def _with_outcome(cycle: TDDCycle, outcome: PhaseOutcome) -> TDDCycle:
+    changes: dict[str, Any] = {
+        "evidence": cycle.with_evidence(outcome.evidence),
+        "input_tokens": cycle.input_tokens + outcome.input_tokens,
+        "output_tokens": cycle.output_tokens + outcome.output_tokens,
+        "cost_usd": round(cycle.cost_usd + outcome.cost_usd, 6),
+        "test_runs": cycle.test_runs + (1 if outcome.evidence.test_run else 0),
+    }
+    if outcome.evidence.gate_passed:
+        changes.update(_passed_fields(outcome))
+    return cycle.touched(**changes)
+
+
+def _passed_fields(outcome: PhaseOutcome) -> dict[str, Any]:
+    fields: dict[str, Any] = {"last_refusal": None}
+    if outcome.head_sha:
+        fields["head_sha"] = outcome.head_sha
+    if outcome.red_test_ids:
+        fields["red_test_ids"] = outcome.red_test_ids
+    if outcome.test_file_digests is not None:
+        fields["test_file_digests"] = outcome.test_file_digests
+    if outcome.design_note_path:
+        fields["design_note_path"] = outcome.design_note_path
+    return fields
+
+
+async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+    pid = cycle.project_id
+    if outcome.acceptance_criteria:
+        story = await require_story(tx, pid, cycle.story_id)
+        tx.put(
+            keys.entity(pid, "story", story.id),
+            story.touched(acceptance_criteria=outcome.acceptance_criteria),
+        )
+    nxt = NEXT_PHASE[cycle.phase]
+    _event(tx, pid, "phase passed", _summary(cycle, outcome.evidence))
+    if nxt is None:
+        tx.put(cycle_key(pid, cycle.id), cycle.touched(status=CycleStatus.DONE, hint=None))
+        await system.complete_in(tx, pid, cycle.story_id)
+        return [schedule_job(pid, f"done-{cycle.id}")]
+    moved = cycle.touched(phase=nxt, status=CycleStatus.QUEUED, run=cycle.run + 1, hint=None)
+    tx.put(cycle_key(pid, cycle.id), moved)
+    return [phase_job(pid, cycle.id, nxt.value, moved.run)]
+
+
+async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpec]:
+    pid = cycle.project_id
+    _event(tx, pid, "phase refused", {**_summary(cycle, cycle.evidence[-1]), "reason": reason})
+    if cycle.attempt() >= MAX_ATTEMPTS:
+        tx.put(
+            cycle_key(pid, cycle.id), cycle.touched(status=CycleStatus.BLOCKED, last_refusal=reason)
+        )
+        blocked = f"{cycle.phase.value} refused {MAX_ATTEMPTS} times: {reason}"
+        await system.block_in(tx, pid, cycle.story_id, blocked[:1_000])
+        return []
+    retry = cycle.touched(status=CycleStatus.QUEUED, run=cycle.run + 1, last_refusal=reason)
+    tx.put(cycle_key(pid, cycle.id), retry)
+    return [phase_job(pid, cycle.id, cycle.phase.value, retry.run)]
+
+
+def _summary(cycle: TDDCycle, evidence: PhaseEvidence) -> dict[str, Any]:
+    run = evidence.test_run
+    return {
+        "cycle_id": cycle.id,
+        "story_id": cycle.story_id,
+        "phase": cycle.phase.value,
+        "attempt": evidence.attempt,
+        "gate": evidence.gate_reason,
+        "commit": evidence.commit_sha,
+        "exit_code": run.exit_code if run else None,
+        "passed": len(run.ids(Outcome.PASSED)) if run else None,
+        "failed": (len(run.tests) - len(run.ids(Outcome.PASSED))) if run else None,
+    }
+
+
+def _event(tx: Transaction, project_id: str, command: str, payload: dict[str, Any]) -> None:
+    timeline.append(tx, project_id, TimelineEvent(actor=ACTOR, command=command, payload=payload))
