@@ -27,7 +27,7 @@ import signal
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET  # noqa: S405 - parses pytest's own report, size-capped
+import xml.etree.ElementTree as ET  # parses our pytest's report, size-capped
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -62,12 +62,17 @@ async def run_tests(
     paths: Sequence[str] = (),
     limits: TestLimits | None = None,
 ) -> TestRun:
-    """Run ``command`` (plus ``paths``) in ``root`` under ``limits``; never raises on failure
-    of the tests themselves (only on an empty command or a missing executable)."""
+    """Run ``command`` (plus ``paths``) in ``root`` under ``limits``.
+
+    Raises only ValueError for an empty command; an executable that cannot start is recorded
+    as exit code 127 with the reason in the output tail. ``exit_code`` is None when the run
+    was stopped by the wall-clock or CPU limit (``timed_out``)."""
     limits = limits or TestLimits()
     argv = _argv(command)
     pytest = _is_pytest(argv)
-    with tempfile.TemporaryDirectory(prefix="awf-tests-") as scratch_dir:
+    with tempfile.TemporaryDirectory(
+        prefix="awf-tests-", ignore_cleanup_errors=True
+    ) as scratch_dir:
         scratch = Path(scratch_dir)
         (scratch / "home").mkdir()
         (scratch / "tmp").mkdir()
@@ -147,7 +152,8 @@ class _Output:
         self._tail = bytearray()
         self.capped = False
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes) -> bool:
+        """Take a chunk; False once the cap is reached (the rest is dropped)."""
         room = self.cap - self.size
         if len(chunk) > room:
             chunk = chunk[: max(room, 0)]
@@ -156,6 +162,7 @@ class _Output:
         self.digest.update(chunk)
         self._tail += chunk
         del self._tail[:-TAIL_BYTES]
+        return not self.capped
 
     def text(self) -> str:
         return self._tail.decode("utf-8", errors="replace")
@@ -171,16 +178,20 @@ async def _execute(
     argv: list[str], cwd: Path, env: dict[str, str], limits: TestLimits
 ) -> tuple[int | None, bool, _Output]:
     output = _Output(limits.output_bytes)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_limiter(limits),  # noqa: PLW1509 - only sets rlimits
-    )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_limiter(limits),  # only sets rlimits
+        )
+    except OSError as exc:  # missing executable, bad cwd, …
+        output.feed(f"could not start {argv[0]!r}: {exc}".encode())
+        return 127, False, output
     if proc.stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
         raise RuntimeError("no stdout pipe")
     reader = asyncio.create_task(_pump(proc.stdout, output, proc.pid))
@@ -189,11 +200,14 @@ async def _execute(
         await asyncio.wait_for(proc.wait(), timeout=limits.wall_s)
     except TimeoutError:
         timed_out = True
-    finally:
-        _kill_group(proc.pid)  # the test process and anything it left behind
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
+    except BaseException:  # cancelled: leave nothing running behind
+        _kill_group(proc.pid)
+        reader.cancel()
+        raise
+    _kill_group(proc.pid)  # the test process and anything it left behind
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    await proc.wait()
     try:
         await asyncio.wait_for(reader, timeout=2)
     except TimeoutError:
@@ -205,10 +219,7 @@ async def _execute(
 
 async def _pump(stream: asyncio.StreamReader, output: _Output, pgid: int) -> None:
     while chunk := await stream.read(_READ_CHUNK):
-        if output.capped:
-            continue
-        output.feed(chunk)
-        if output.capped:
+        if not output.capped and not output.feed(chunk):
             _kill_group(pgid)
 
 
@@ -327,7 +338,9 @@ def _case_outcome(case: ET.Element, root: Path) -> TestOutcome:
     skipped = case.find("skipped")
     if skipped is not None:
         message = skipped.get("message", "")[:_MAX_MESSAGE]
-        return TestOutcome(id=node_id, outcome=Outcome.SKIPPED, message=message, duration_s=duration)
+        return TestOutcome(
+            id=node_id, outcome=Outcome.SKIPPED, message=message, duration_s=duration
+        )
     return TestOutcome(id=node_id, outcome=Outcome.PASSED, duration_s=duration)
 
 

@@ -94,11 +94,16 @@ def list_files(ctx: ToolContext, inp: ListFilesInput) -> ToolOutput:
             if len(listed) < MAX_LISTED:
                 listed.append(rel)
     if not listed:
-        return ToolOutput(f"no files under {inp.path!r}" + (f" matching {inp.pattern!r}" if inp.pattern else ""), {"count": 0})
+        return ToolOutput(
+            f"no files under {inp.path!r}" + (f" matching {inp.pattern!r}" if inp.pattern else ""),
+            {"count": 0},
+        )
     text = "\n".join(listed)
     if total > len(listed):
         text += f"\n[… {total - len(listed)} more files; narrow with path or pattern]"
-    return ToolOutput(cap_text(text, ctx.max_output_chars, "narrow with path or pattern"), {"count": total})
+    return ToolOutput(
+        cap_text(text, ctx.max_output_chars, "narrow with path or pattern"), {"count": total}
+    )
 
 
 def _read_text(target: Path, rel: str, limit: int) -> str:

@@ -71,11 +71,11 @@ def _git_env() -> dict[str, str]:
 async def git(
     cwd: Path | None,
     *args: str,
-    timeout: float = GIT_TIMEOUT_S,
+    timeout_s: float = GIT_TIMEOUT_S,
     ok: Iterable[int] = (0,),
 ) -> GitResult:
     """Run ``git <args>`` in ``cwd``; :class:`WorkspaceError` on timeout or an unexpected code."""
-    what = f"git {' '.join(args[:2])}"
+    what = f"git {_subcommand(args)}"
     try:
         proc = await asyncio.create_subprocess_exec(
             "git",
@@ -90,12 +90,16 @@ async def git(
     except OSError as exc:
         raise WorkspaceError(f"{what} could not start: {exc}") from exc
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
-        raise WorkspaceError(f"{what} timed out after {timeout:g} s") from None
+        raise WorkspaceError(f"{what} timed out after {timeout_s:g} s") from None
+    except BaseException:  # cancelled: do not leave git running
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
     result = GitResult(
         proc.returncode if proc.returncode is not None else -1,
         out.decode("utf-8", errors="replace"),
@@ -107,26 +111,49 @@ async def git(
     return result
 
 
-async def git_status(root: Path, *, timeout: float = GIT_TIMEOUT_S) -> list[str]:
+def _subcommand(args: tuple[str, ...]) -> str:
+    skip = False
+    for arg in args:
+        if skip or arg == "-c":
+            skip = not skip
+            continue
+        if not arg.startswith("-"):
+            return arg
+    return " ".join(args[:1])
+
+
+async def git_status(root: Path, *, timeout_s: float = GIT_TIMEOUT_S) -> list[str]:
     """``git status --porcelain`` lines (untracked files listed one by one)."""
-    result = await git(root, "status", "--porcelain=v1", "--untracked-files=all", timeout=timeout)
+    result = await git(
+        root, "status", "--porcelain=v1", "--untracked-files=all", timeout_s=timeout_s
+    )
     return [line for line in result.stdout.splitlines() if line.strip()]
 
 
-async def _untracked(root: Path, path: str | None, timeout: float) -> list[str]:
+async def _untracked(root: Path, path: str | None, timeout_s: float) -> list[str]:
     args = ["ls-files", "--others", "--exclude-standard"]
-    result = await git(root, *args, *(["--", path] if path else []), timeout=timeout)
+    result = await git(root, *args, *(["--", path] if path else []), timeout_s=timeout_s)
     return [line for line in result.stdout.splitlines() if line]
 
 
-async def git_diff(root: Path, path: str | None = None, *, timeout: float = GIT_TIMEOUT_S) -> str:
+async def git_diff(root: Path, path: str | None = None, *, timeout_s: float = GIT_TIMEOUT_S) -> str:
     """The working tree against HEAD, new (untracked) files included as additions."""
     opts = ("--no-color", "--no-ext-diff", "--no-textconv")
-    tracked = await git(root, "diff", *opts, "HEAD", *(["--", path] if path else []), timeout=timeout)
+    tracked = await git(
+        root, "diff", *opts, "HEAD", *(["--", path] if path else []), timeout_s=timeout_s
+    )
     parts = [tracked.stdout]
-    for name in (await _untracked(root, path, timeout))[:_MAX_UNTRACKED_DIFFS]:
+    for name in (await _untracked(root, path, timeout_s))[:_MAX_UNTRACKED_DIFFS]:
         new = await git(
-            root, "diff", *opts, "--no-index", "--", "/dev/null", name, timeout=timeout, ok=(0, 1)
+            root,
+            "diff",
+            *opts,
+            "--no-index",
+            "--",
+            "/dev/null",
+            name,
+            timeout_s=timeout_s,
+            ok=(0, 1),
         )
         parts.append(new.stdout)
     return "".join(parts)
@@ -157,10 +184,12 @@ class Workspace:
             raise WorkspaceError(f"refusing to work on the default branch {default_branch!r}")
         if not remote or remote.startswith("-") or remote.lower().startswith("ext::"):
             raise WorkspaceError(f"unsupported git remote {remote!r}")
-        existed = dest.exists()
+        existed = await asyncio.to_thread(dest.exists)
         ws = cls(dest, branch, default_branch, timeout_s)
         try:
-            await git(None, "clone", "--quiet", "--no-tags", "--", remote, str(dest), timeout=timeout_s)
+            await git(
+                None, "clone", "--quiet", "--no-tags", "--", remote, str(dest), timeout_s=timeout_s
+            )
             await ws._checkout()
         except BaseException:
             if not existed:
@@ -182,13 +211,13 @@ class Workspace:
         return result.code == 0
 
     async def _git(self, *args: str, ok: Iterable[int] = (0,)) -> GitResult:
-        return await git(self.root, *args, timeout=self.timeout_s, ok=ok)
+        return await git(self.root, *args, timeout_s=self.timeout_s, ok=ok)
 
     async def status(self) -> list[str]:
-        return await git_status(self.root, timeout=self.timeout_s)
+        return await git_status(self.root, timeout_s=self.timeout_s)
 
     async def diff(self, path: str | None = None) -> str:
-        return await git_diff(self.root, path, timeout=self.timeout_s)
+        return await git_diff(self.root, path, timeout_s=self.timeout_s)
 
     async def is_clean(self) -> bool:
         return not await self.status()
@@ -227,7 +256,9 @@ class Workspace:
         if self.default_branch in (current, self.branch):
             raise WorkspaceError(f"refusing to push the default branch {self.default_branch!r}")
         if current != self.branch:
-            raise WorkspaceError(f"checked out {current or 'a detached HEAD'!r}, not {self.branch!r}")
+            raise WorkspaceError(
+                f"checked out {current or 'a detached HEAD'!r}, not {self.branch!r}"
+            )
         ref = f"refs/heads/{self.branch}"
         await self._git("push", "--quiet", "--no-verify", "origin", f"{ref}:{ref}")
 
