@@ -138,7 +138,11 @@ def _chunks(text: str) -> list[str]:
 
 def _block_events(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if block["type"] == "text":
-        yield {"type": "content_block_start", "index": index, "content_block": {**block, "text": ""}}
+        yield {
+            "type": "content_block_start",
+            "index": index,
+            "content_block": {**block, "text": ""},
+        }
         for piece in _chunks(block["text"]):
             delta = {"type": "text_delta", "text": piece}
             yield {"type": "content_block_delta", "index": index, "delta": delta}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,15 +19,20 @@ from shared.fakes.wire import MessagesRequest, Model, error_body
 
 __all__ = ["control_router", "error_response", "messages_router"]
 
+_log = logging.getLogger(__name__)
 messages_router = APIRouter()
 control_router = APIRouter(prefix="/_fake")
 
 _FAULT_ERRORS = {
-    FaultKind.RATE_LIMITED: (429, "rate_limit_error", "Number of request tokens has exceeded your rate limit."),
+    FaultKind.RATE_LIMITED: (
+        429,
+        "rate_limit_error",
+        "Number of request tokens has exceeded your rate limit.",
+    ),
     FaultKind.OVERLOADED: (529, "overloaded_error", "Overloaded"),
     FaultKind.SERVER_ERROR: (500, "api_error", "Internal server error"),
 }
-_MODELS = ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5")
+_MODELS = ("claude-sonnet-4-6", "claude-opus-4-7", "claude-haiku-4-5")
 
 
 def error_response(
@@ -62,7 +68,7 @@ def _describe(error: ValidationError) -> str:
 
 def _role_of(body: MessagesRequest) -> str:
     try:
-        task = parse_task(body.messages[0].text)
+        task = parse_task(body.messages[0].text) or parse_task(body.system_text)
     except ValueError:
         return "unknown"
     return task.role.value if task else "none"
@@ -132,7 +138,14 @@ async def _apply_fault(request: Request, fault: Fault | None) -> Response | None
 
 def _answer(request: Request, body: MessagesRequest, role: str, *, malformed: bool) -> Response:
     model: Model = request.app.state.model
-    rendered = render(body, model.respond(body), malformed=malformed)
+    try:
+        reply = model.respond(body)
+    except Exception as error:  # a bug in a script: say so, and tell the SDK not to retry
+        _log.exception("the fake's model failed")
+        _state(request).record(role, 500)
+        message = f"the fake's model failed: {type(error).__name__}: {error}"
+        return error_response(500, "api_error", message, {"x-should-retry": "false"})
+    rendered = render(body, reply, malformed=malformed)
     tokens = (rendered.input_tokens, rendered.output_tokens)
     _state(request).record(role, 200, tokens, streamed=body.stream)
     headers = {"request-id": make_id("req")}

@@ -1,0 +1,1 @@
+"""Per-role scripts of the scripted model, and what they share."""
