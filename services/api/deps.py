@@ -31,17 +31,17 @@ _bearer = HTTPBearer(auto_error=False, description="JWT signed with JWT_SECRET (
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
 
-def _store(request: Request) -> Store:
+async def _store(request: Request) -> Store:
     store: Store = request.state.store
     return store
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
 
-def _commands(request: Request) -> Commands:
+async def _commands(request: Request) -> Commands:
     commands: Commands = request.state.commands
     return commands
 
@@ -71,7 +71,7 @@ def parse_if_match(value: str | None) -> int | None:
     return int(match.group(1)) if match else -1
 
 
-def _principal(
+async def _principal(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

@@ -59,7 +59,28 @@ async def _request_validation(request: Request, exc: RequestValidationError) -> 
             400,
             {"type": "malformed_json", "message": f"The request body is not valid JSON: {detail}."},
         )
+    content_type = request.headers.get("content-type", "")
+    if not _is_json(content_type) and any(_body_shape_error(e) for e in errors):
+        return error_response(
+            request,
+            415,
+            {
+                "type": "unsupported_media_type",
+                "message": "The request body must be JSON sent with Content-Type: "
+                f"application/json, not {content_type or 'no Content-Type'}.",
+            },
+        )
     return _validation_body(request, _field_errors(errors, skip_root=True))
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _body_shape_error(error: Any) -> bool:
+    """The whole body was not an object: what FastAPI reports for a body it did not parse."""
+    return tuple(error.get("loc", ())) == ("body",) and error.get("type") != "missing"
 
 
 async def _args_validation(request: Request, exc: ValidationError) -> JSONResponse:

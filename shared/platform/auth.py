@@ -5,7 +5,9 @@ The API verifies them on every route; `awf token` and `awf up` mint them.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -51,14 +53,7 @@ def mint_token(secret: str, subject: str, role: Role, ttl: timedelta) -> str:
 
 def verify_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            issuer=ISSUER,
-            options={"require": ["sub", "role", "exp", "iss"]},
-        )
-        return Principal(str(claims["sub"]), parse_role(str(claims["role"])))
+        subject, role, expires = _verified_claims(secret, token)
     except jwt.ExpiredSignatureError:
         raise Unauthorized(
             "The bearer token has expired; mint a new one with `awf token`."
@@ -67,3 +62,19 @@ def verify_token(secret: str, token: str) -> Principal:
         raise Unauthorized(
             "The bearer token is invalid (bad signature, issuer or claims)."
         ) from None
+    if expires <= time.time():  # verified earlier, expired since
+        raise Unauthorized("The bearer token has expired; mint a new one with `awf token`.")
+    return Principal(subject, role)
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(secret: str, token: str) -> tuple[str, Role, float]:
+    """Signature, issuer and claims checked once per distinct token; failures are not cached."""
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["sub", "role", "exp", "iss"]},
+    )
+    return str(claims["sub"]), parse_role(str(claims["role"])), float(claims["exp"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -91,6 +92,7 @@ class Store:
         self.redis = redis
         self._max_attempts = max_attempts
         self._backoff_cap_s = backoff_cap_s
+        self._queues: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def get(self, model: type[E], key: str) -> E | None:
         raw = await self.redis.get(key)
@@ -102,12 +104,27 @@ class Store:
         raws = await self.redis.mget(list(keys))
         return [None if r is None else model.model_validate_json(r) for r in raws]
 
-    async def atomic(self, body: Callable[[Transaction], Awaitable[R]]) -> R:
+    async def atomic(
+        self, body: Callable[[Transaction], Awaitable[R]], *, queue_on: str | None = None
+    ) -> R:
         """Run `body` then commit; on a concurrent write re-run it, up to `max_attempts`.
 
         A refusal raised by `body` counts only if what it read was still current: an empty
         MULTI/EXEC over the watched keys proves it, or the body re-runs on fresh data.
+
+        `queue_on` names a hot key (the project document): this process's transactions on it
+        take turns (FIFO asyncio lock) instead of invalidating each other's WATCH and re-running.
+        Writers in other processes are still caught by WATCH, so correctness does not rest on it.
         """
+        if queue_on is None:
+            return await self._attempts(body)
+        lock = self._queues.get(queue_on)
+        if lock is None:
+            lock = self._queues[queue_on] = asyncio.Lock()
+        async with lock:
+            return await self._attempts(body)
+
+    async def _attempts(self, body: Callable[[Transaction], Awaitable[R]]) -> R:
         for attempt in range(self._max_attempts):
             async with self.redis.pipeline(transaction=True) as pipe:
                 tx = Transaction(pipe)

@@ -72,7 +72,10 @@ async def execute(store: Store, request: CommandRequest, limits: Limits) -> Comm
     project_id = _require_project_id(request)
     if not command.mutating:
         return await _read(store, command, args, project_id)
-    return await store.atomic(lambda tx: _apply(tx, command, args, request, project_id, limits))
+    return await store.atomic(
+        lambda tx: _apply(tx, command, args, request, project_id, limits),
+        queue_on=keys.project(project_id),
+    )
 
 
 def _require_project_id(request: CommandRequest) -> str:
@@ -137,12 +140,14 @@ async def _apply(
 
 async def _check_entity_version(tx: Transaction, key: str, expected: int) -> None:
     raw = await tx.get_raw(key)
+    kind, entity_id = key.rsplit(":", 2)[-2:]
     if raw is None:
-        raise NotFound("The document named in the request does not exist.")
+        raise NotFound(f"{kind.title()} {entity_id} not found; nothing was changed.")
     version = int(json.loads(raw)["version"])
     if version != expected:
         raise PreconditionFailed(
-            f"The document changed: version is {version}, not {expected}. Reload it and retry.",
+            f"{kind.title()} {entity_id} changed: version is {version}, not {expected}. "
+            "Reload it and retry.",
             current_version=version,
         )
 

@@ -158,7 +158,12 @@ async def _change(
             tx,
             project_id,
             TimelineEvent(
-                actor=request.actor.name, command=name, version=saved.version, payload=result
+                actor=request.actor.name,
+                command=name,
+                from_state=current.state.value if current else None,
+                to_state=saved.state.value,
+                version=saved.version,
+                payload=result,
             ),
         )
         outcome = _outcome(

@@ -31,6 +31,9 @@ def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
 
+_MAX_OFFSET = 2**62  # far beyond any index, and offset + limit still fits ZRANGE's 64 bits
+
+
 def decode_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
@@ -39,7 +42,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = int(raw.removeprefix("o:")) if raw.startswith("o:") else -1
     except (ValueError, UnicodeDecodeError):
         offset = -1
-    if offset < 0:
+    if not 0 <= offset <= _MAX_OFFSET:
         raise BadRequest(
             "cursor is not valid; pass the next_cursor of a previous page.", field="cursor"
         )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from services.api.deps import CommandsDep, IdempotencyKey, IfMatch, Viewer, parse_if_match
 from services.api.schemas import CommandInfo, CommandResponse, CommandTable
@@ -22,9 +22,17 @@ def _body_model(command: Command) -> type[BaseModel]:
     name = "".join(p.title() for p in command.name.replace("_", " ").split()) + "Command"
     return create_model(
         name,
+        __config__=ConfigDict(extra="forbid"),
         command=(Literal[command.name], Field(description=command.help)),  # type: ignore[arg-type]
-        args=(command.args, Field(default_factory=command.args)),
+        args=(command.args, _args_default(command)),
     )
+
+
+def _args_default(command: Command) -> Any:
+    """`args` may be left out only when every argument has a default."""
+    if any(f.is_required() for f in command.args.model_fields.values()):
+        return Field(description=f"{command.args.__name__}; required")
+    return Field(default_factory=command.args)
 
 
 def _union(scope: Scope) -> Any:

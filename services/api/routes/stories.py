@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
+from services.api.commanding import etag
 from services.api.deps import (
     CommandsDep,
     IdempotencyKey,
@@ -93,13 +95,15 @@ async def remove_story(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     args = BacklogRemoveArgs.model_validate({"story_id": story_id})
-    return await commands.run(
-        actor,
-        "backlog remove",
-        args,
-        project_id=project_id,
-        idempotency_key=idempotency_key,
-        entity_match=_story_match(project_id, story_id, if_match),
+    return _with_story_etag(
+        await commands.run(
+            actor,
+            "backlog remove",
+            args,
+            project_id=project_id,
+            idempotency_key=idempotency_key,
+            entity_match=_story_match(project_id, story_id, if_match),
+        )
     )
 
 
@@ -118,14 +122,25 @@ async def prioritize(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     args = BacklogPrioritizeArgs.model_validate({"story_id": story_id, "priority": body.priority})
-    return await commands.run(
-        actor,
-        "backlog prioritize",
-        args,
-        project_id=project_id,
-        idempotency_key=idempotency_key,
-        entity_match=_story_match(project_id, story_id, if_match),
+    return _with_story_etag(
+        await commands.run(
+            actor,
+            "backlog prioritize",
+            args,
+            project_id=project_id,
+            idempotency_key=idempotency_key,
+            entity_match=_story_match(project_id, story_id, if_match),
+        )
     )
+
+
+def _with_story_etag(response: JSONResponse) -> JSONResponse:
+    """A story write answers the story's new ETag: the If-Match of the next write to it."""
+    if response.status_code < 300:
+        version = json.loads(bytes(response.body))["result"].get("story_version")
+        if version is not None:
+            response.headers["ETag"] = etag(version)
+    return response
 
 
 def _story_match(project_id: str, story_id: str, if_match: str | None) -> tuple[str, int] | None:

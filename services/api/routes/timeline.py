@@ -16,7 +16,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/projects/{project_id}/timeline", tags=["timeline"])
 StreamId = Annotated[
-    str | None, Query(pattern=r"^\d+-\d+$", description="Read events after this id")
+    str | None, Query(pattern=r"^\d{1,19}-\d{1,19}$", description="Read events after this id")
 ]
 
 
