@@ -161,6 +161,7 @@ class Epic(Entity):
     description: str = ""
     status: EpicStatus = EpicStatus.ACTIVE
     created_by: str = ""
+    proposed_story_ids: list[str] = Field(default_factory=list)
 
 
 class Story(Entity):

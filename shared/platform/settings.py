@@ -77,6 +77,15 @@ class OrchestratorSettings(_Section):
     max_concurrent_projects: int = Field(default=3, ge=1)
     state_save_interval: int = Field(default=300, gt=0, description="seconds")
     backup_interval: int = Field(default=3600, gt=0, description="seconds")
+    max_parallel_cycles: int = Field(
+        default=2, ge=1, description="TDD cycles run at once per project"
+    )
+    max_total_agents: int = Field(
+        default=6, ge=1, description="agent phases run at once, cluster-wide"
+    )
+    lease_ttl_s: float = Field(
+        default=15.0, ge=2, le=120, description="a silent phase is retaken after this"
+    )
 
 
 class DiscordSettings(_Section):
@@ -90,7 +99,12 @@ class DiscordSettings(_Section):
 class AgentsSettings(_Section):
     timeout_minutes: int = Field(default=30, ge=1)
     max_retries: int = Field(default=3, ge=0)
-    claude_model: str = Field(default="claude-sonnet-4-5", min_length=1)
+    claude_model: str = Field(default="claude-sonnet-4-6", min_length=1)
+    max_turns: int = Field(default=20, ge=1, le=200, description="tool-use turns per phase")
+    test_timeout_s: float = Field(default=120.0, gt=0, description="wall clock per test run")
+    test_memory_mb: int = Field(default=1024, ge=64)
+    price_input_per_mtok: float = Field(default=3.0, ge=0, description="USD per million tokens")
+    price_output_per_mtok: float = Field(default=15.0, ge=0, description="USD per million tokens")
 
 
 class LoggingSettings(_Section):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from shared.state.store import Transaction
 
-__all__ = ["TimelineEvent", "append", "read"]
+__all__ = ["TimelineEvent", "append", "publish", "read"]
 
 
 class TimelineEvent(BaseModel):
@@ -63,6 +63,12 @@ def append(tx: Transaction, project_id: str, event: TimelineEvent) -> None:
     """Buffer the event's XADD into `tx`, committed with the change it records."""
     fields = event.fields()
     tx.call(lambda p: p.xadd(keys.timeline(project_id), fields))  # type: ignore[arg-type]
+
+
+async def publish(redis: Redis, project_id: str, event: TimelineEvent) -> str:
+    """Append an event outside any transaction (tool calls, progress): append-only, no lock."""
+    entry_id: str = await redis.xadd(keys.timeline(project_id), event.fields())  # type: ignore[arg-type]
+    return entry_id
 
 
 async def read(

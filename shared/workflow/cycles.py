@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FencedOut",
-    "abort_in",
     "PhaseOutcome",
+    "abort_in",
     "create",
     "cycle_key",
+    "give_back",
     "record",
     "requeue",
     "requeue_in",
@@ -126,6 +127,22 @@ async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[J
         return await _refused(tx, updated, outcome.evidence.gate_reason)
 
     return await store.atomic(body)
+
+
+async def give_back(store: Store, cycle: TDDCycle) -> None:
+    """Return a taken phase untouched (the provider was unavailable): not the agent's attempt."""
+
+    async def body(tx: Transaction) -> None:
+        current = await tx.get(TDDCycle, cycle_key(cycle.project_id, cycle.id))
+        if current is None or current.fence != cycle.fence:
+            return
+        attempts = {**current.attempts, current.phase.value: max(0, current.attempt() - 1)}
+        tx.put(
+            cycle_key(cycle.project_id, cycle.id),
+            current.touched(status=CycleStatus.QUEUED, attempts=attempts),
+        )
+
+    await store.atomic(body)
 
 
 async def requeue(

@@ -59,24 +59,26 @@ async def add_story(ctx: CommandContext, args: BacklogAddStoryArgs) -> dict[str,
 async def remove(ctx: CommandContext, args: BacklogRemoveArgs) -> dict[str, Any]:
     pid = ctx.project.id
     story = await _editable_story(ctx, args.story_id)
-    ctx.tx.put(keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED))
+    saved = ctx.tx.put(
+        keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED)
+    )
     ctx.tx.call(lambda p: p.zrem(keys.index(pid, "backlog"), story.id))
     ctx.tx.call(lambda p: p.zrem(keys.index(pid, "proposed"), story.id))
     if story.approval_id and story.status is StoryStatus.PROPOSED:
         await _withdraw_approval(ctx, story.approval_id)
-    return {"story_id": story.id, "removed": True}
+    return {"story_id": story.id, "removed": True, "story_version": saved.version}
 
 
 async def prioritize(ctx: CommandContext, args: BacklogPrioritizeArgs) -> dict[str, Any]:
     pid = ctx.project.id
     story = await _editable_story(ctx, args.story_id)
     priority = PRIORITY_BY_NAME[args.priority]
-    ctx.tx.put(keys.entity(pid, "story", story.id), story.touched(priority=priority))
+    saved = ctx.tx.put(keys.entity(pid, "story", story.id), story.touched(priority=priority))
     if story.status is StoryStatus.BACKLOG:
         seq = await next_sequence(ctx.tx, pid)
         score = top_score(seq) if args.priority == "top" else backlog_score(priority, seq)
         ctx.tx.call(lambda p: p.zadd(keys.index(pid, "backlog"), {story.id: score}))
-    return {"story_id": story.id, "priority": priority}
+    return {"story_id": story.id, "priority": priority, "story_version": saved.version}
 
 
 async def _withdraw_approval(ctx: CommandContext, approval_id: str) -> None:

@@ -18,8 +18,8 @@ from shared.domain.models import (
 from shared.domain.scrum import SystemEvent
 from shared.jobs.specs import schedule_job
 from shared.platform.errors import NotFound
-from shared.workflow import cycles
 from shared.state import keys
+from shared.workflow import cycles
 from shared.workflow.handlers.sprints import active_sprint, sprint_finished
 from shared.workflow.repo import next_sequence, require_story, top_score
 
@@ -69,8 +69,9 @@ async def suggest_fix(ctx: CommandContext, args: DescriptionArgs) -> dict[str, A
     resumed = story.touched(status=StoryStatus.IN_PROGRESS, fix_hint=args.description)
     ctx.tx.put(keys.entity(ctx.project.id, "story", story.id), resumed)
     if story.tdd_cycle_id:
-        job = await cycles.requeue_in(ctx.tx, ctx.project.id, story.tdd_cycle_id,
-                                      hint=args.description, reset_attempts=True)
+        job = await cycles.requeue_in(
+            ctx.tx, ctx.project.id, story.tdd_cycle_id, hint=args.description, reset_attempts=True
+        )
         ctx.jobs.extend([job] if job else [])
     ctx.project = ctx.project.touched(blocked_story_id=None)
     return {"story_id": story.id, "hint": args.description}

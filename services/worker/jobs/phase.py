@@ -1,0 +1,151 @@
+"""run_phase: one attempt of one TDD phase, fenced, heartbeated, judged on evidence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from arq import Retry
+
+from services.worker.deps import WorkerDeps, deps
+from services.worker.phases import PhaseRunner
+from shared.agents.loop import ProviderUnavailable
+from shared.domain.evidence import PhaseEvidence
+from shared.domain.models import Project, Story
+from shared.jobs.queue import enqueue_all
+from shared.state import keys, slots, timeline
+from shared.state.timeline import TimelineEvent
+from shared.workflow import cycles
+from shared.workflow.cycles import FencedOut, PhaseOutcome
+
+if TYPE_CHECKING:
+    from shared.domain.tdd import TDDCycle
+
+__all__ = ["run_phase"]
+
+log = structlog.get_logger("worker.phase")
+_SLOT_WAIT_S = 2.0
+
+
+async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: int) -> str:
+    d = deps(ctx)
+    if not await _acquire(d, project_id, cycle_id):
+        raise Retry(defer=_SLOT_WAIT_S)
+    try:
+        cycle = await cycles.take(d.store, project_id, cycle_id, run)
+        if cycle is None:
+            return "not its turn"
+        with structlog.contextvars.bound_contextvars(
+            project_id=project_id, story_id=cycle.story_id, phase=cycle.phase.value, run=run
+        ):
+            return await _run_fenced(d, ctx, cycle)
+    finally:
+        await _release(d, project_id, cycle_id)
+
+
+async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> str:
+    work = asyncio.create_task(_attempt(d, cycle))
+    beat = asyncio.create_task(_heartbeat(d, cycle, work))
+    try:
+        outcome = await work
+    except asyncio.CancelledError:
+        work.cancel()
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # arq's job timeout or shutdown: the scheduler retakes the phase
+        log.warning("phase_lease_lost")
+        return "lease lost"
+    except ProviderUnavailable as exc:
+        await cycles.give_back(d.store, cycle)
+        raise Retry(defer=_provider_backoff(ctx, exc)) from exc
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+    try:
+        jobs = await cycles.record(d.store, cycle, outcome)
+    except FencedOut:
+        log.warning("phase_fenced_out")
+        return "fenced out"
+    await enqueue_all(d.queue, jobs)
+    return "passed" if outcome.evidence.gate_passed else "refused"
+
+
+async def _attempt(d: WorkerDeps, cycle: TDDCycle) -> PhaseOutcome:
+    project = await d.store.get(Project, keys.project(cycle.project_id))
+    story = await d.store.get(Story, keys.entity(cycle.project_id, "story", cycle.story_id))
+    if project is None or story is None:
+        raise FencedOut("The project or story disappeared.")
+    runner = _runner(d)
+
+    async def on_tool(record: dict[str, Any]) -> None:
+        event = TimelineEvent(
+            actor=f"agent:{record.get('role', '?')}", command="tool", payload=record
+        )
+        await timeline.publish(d.store.redis, cycle.project_id, event)
+
+    try:
+        return await runner.run(project, story, cycle, on_tool)
+    except (ProviderUnavailable, asyncio.CancelledError):
+        raise
+    except Exception as exc:  # our own failure: recorded as a refused attempt, never retried blind
+        log.exception("phase_error")
+        reason = f"Orchestrator error during {cycle.phase.value}: {type(exc).__name__}: {exc}"
+        evidence = PhaseEvidence(
+            phase=cycle.phase.value,
+            attempt=cycle.attempt(),
+            gate_passed=False,
+            gate_reason=reason[:2_000],
+        )
+        return PhaseOutcome(evidence=evidence)
+
+
+def _runner(d: WorkerDeps) -> PhaseRunner:
+    agents = d.settings.agents
+    return PhaseRunner(
+        d.client,
+        agents.claude_model,
+        d.test_limits,
+        agents.max_turns,
+        agents.price_input_per_mtok,
+        agents.price_output_per_mtok,
+    )
+
+
+async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOutcome]) -> None:
+    while True:
+        await asyncio.sleep(d.lease_ms / 3000)
+        kept = await slots.renew(d.store.redis, keys.slots(cycle.project_id), cycle.id, d.lease_ms)
+        kept = kept and await slots.renew(d.store.redis, keys.AGENT_SLOTS, cycle.id, d.lease_ms)
+        if not kept:
+            work.cancel()
+            return
+
+
+async def _acquire(d: WorkerDeps, project_id: str, cycle_id: str) -> bool:
+    orch = d.settings.orchestrator
+    redis = d.store.redis
+    if not await slots.acquire(
+        redis, keys.AGENT_SLOTS, cycle_id, d.lease_ms, orch.max_total_agents
+    ):
+        return False
+    if await slots.acquire(
+        redis, keys.slots(project_id), cycle_id, d.lease_ms, orch.max_parallel_cycles
+    ):
+        return True
+    await slots.release(redis, keys.AGENT_SLOTS, cycle_id)
+    return False
+
+
+async def _release(d: WorkerDeps, project_id: str, cycle_id: str) -> None:
+    await slots.release(d.store.redis, keys.slots(project_id), cycle_id)
+    await slots.release(d.store.redis, keys.AGENT_SLOTS, cycle_id)
+
+
+def _provider_backoff(ctx: dict[str, Any], exc: ProviderUnavailable) -> float:
+    tries = int(ctx.get("job_try", 1))
+    hinted = exc.details.get("retry_after_s")
+    backoff = min(60.0, 2.0 ** min(tries, 6))
+    return max(backoff, float(hinted)) if hinted else backoff

@@ -1,0 +1,94 @@
+"""The arq worker: the class arq's CLI loads, and `python -m services.worker`."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any, ClassVar
+
+from arq import cron, func
+from arq.connections import RedisSettings
+
+from services.worker.deps import WorkerDeps, make_client, worker_id
+from services.worker.jobs.backlog import propose_backlog
+from services.worker.jobs.phase import run_phase
+from services.worker.jobs.schedule import reconcile, schedule_sprint
+from shared.jobs import names
+from shared.jobs.queue import deserialize, serialize
+from shared.platform.redis import create_redis
+from shared.platform.settings import Settings, load_settings
+from shared.state import keys
+from shared.state.store import Store
+from shared.workflow.context import Limits
+
+__all__ = ["FUNCTIONS", "build_worker_settings"]
+
+_RECONCILE_SECONDS = set(range(0, 60, 5))
+
+
+def _functions(settings: Settings) -> list[Any]:
+    timeout = settings.agents.timeout_minutes * 60
+    return [
+        func(run_phase, name=names.RUN_PHASE, timeout=timeout, max_tries=1_000, keep_result=60),
+        func(schedule_sprint, name=names.SCHEDULE_SPRINT, timeout=60, max_tries=3, keep_result=0),
+        func(
+            propose_backlog,
+            name=names.PROPOSE_BACKLOG,
+            timeout=timeout,
+            max_tries=5,
+            keep_result=3600,
+        ),
+    ]
+
+
+FUNCTIONS = frozenset({names.RUN_PHASE, names.SCHEDULE_SPRINT, names.PROPOSE_BACKLOG})
+
+
+def build_worker_settings(settings: Settings) -> type:
+    redis_url = settings.redis_url or ""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        redis = create_redis(redis_url, client_name="awf.worker")
+        limits = Limits(max_concurrent_projects=settings.orchestrator.max_concurrent_projects)
+        ctx["deps"] = WorkerDeps(
+            settings=settings,
+            store=Store(redis),
+            queue=ctx["redis"],
+            client=make_client(settings),
+            worker_id=worker_id(),
+            limits=limits,
+        )
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        deps: WorkerDeps | None = ctx.get("deps")
+        if deps is not None:
+            await deps.client.close()
+            await deps.store.redis.aclose()
+
+    class WorkerSettings:
+        functions: ClassVar[list[Any]] = _functions(settings)
+        cron_jobs: ClassVar[list[Any]] = [
+            cron(
+                reconcile, second=_RECONCILE_SECONDS, run_at_startup=True, timeout=60, keep_result=0
+            )
+        ]
+        redis_settings = RedisSettings.from_dsn(redis_url)
+        job_serializer = staticmethod(serialize)
+        job_deserializer = staticmethod(deserialize)
+        on_startup = staticmethod(startup)
+        on_shutdown = staticmethod(shutdown)
+        poll_delay = 0.05
+        max_jobs = settings.orchestrator.max_total_agents + 4
+        job_timeout = settings.agents.timeout_minutes * 60
+        job_completion_wait = 30
+        allow_abort_jobs = True
+        health_check_interval = 10
+        health_check_key = (
+            f"{keys.ARQ_QUEUE}:health-check:{os.environ.get('HOSTNAME') or socket.gethostname()}"
+        )
+
+    return WorkerSettings
+
+
+def settings_from_env() -> type:
+    return build_worker_settings(load_settings())
