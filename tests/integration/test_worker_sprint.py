@@ -1,0 +1,125 @@
+"""Agents do the sprint: arq workers, the real SDK against the scripted model, real git, real tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from shared.domain.models import ScrumState, Story, StoryStatus
+from shared.domain.tdd import CycleStatus, TDDCycle
+from shared.state import keys
+from shared.workflow import cycles
+from tests.factories import APPROVER, backlog_ids, proposed_ids, timeline_events
+from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
+    Pool,
+    fake_model_fixture,
+    pool_fixture,
+    queue_fixture,
+    sample_repo_fixture,
+    worker_settings_fixture,
+)
+
+if TYPE_CHECKING:
+    from shared.fakes.anthropic_server import FakeAnthropicServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PID = "calc"
+PHASES = ["DESIGN", "TEST_RED", "CODE_GREEN", "REFACTOR", "COMMIT"]
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout.strip()
+
+
+async def register(pool: Pool, repo: Path, mode: str = "autonomous") -> None:
+    await pool.command("project register", {"repo_url": str(repo), "id": PID, "mode": mode})
+    await pool.command("project start", {"project": PID})
+
+
+async def proposals(pool: Pool, epic: str) -> list[str]:
+    await pool.command("epic", {"description": epic}, project_id=PID)
+
+    async def proposed() -> bool:
+        return bool(await proposed_ids(pool.store, PID))
+
+    await pool.until(proposed, timeout_s=30)
+    return await proposed_ids(pool.store, PID)
+
+
+async def start_sprint(pool: Pool, story_ids: list[str]) -> None:
+    await pool.command(
+        "sprint plan", {"story_ids": story_ids, "goal": "arithmetic"}, project_id=PID
+    )
+    await pool.command("sprint start", project_id=PID)
+
+
+async def in_review(pool: Pool) -> bool:
+    return (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW
+
+
+async def story(pool: Pool, story_id: str) -> Story:
+    found = await pool.store.get(Story, keys.entity(PID, "story", story_id))
+    assert found is not None
+    return found
+
+
+async def cycle_of(pool: Pool, s: Story) -> TDDCycle:
+    assert s.tdd_cycle_id
+    found = await pool.store.get(TDDCycle, cycles.cycle_key(PID, s.tdd_cycle_id))
+    assert found is not None
+    return found
+
+
+async def test_an_epic_becomes_proposed_stories_from_the_backlog_agent(
+    pool: Pool, sample_repo: Path
+) -> None:
+    await register(pool, sample_repo)
+    ids = await proposals(pool, "Basic arithmetic for the calculator: add and subtract")
+    stories = [await story(pool, i) for i in ids]
+    assert [s.title for s in stories] == ["Add two numbers", "Subtract two numbers"]
+    assert all(s.acceptance_criteria for s in stories)
+    assert await backlog_ids(pool.store, PID) == []  # nothing enters the backlog unapproved
+
+
+async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
+    pool: Pool, sample_repo: Path, fake_model: FakeAnthropicServer
+) -> None:
+    await register(pool, sample_repo)
+    ids = await proposals(pool, "Basic arithmetic for the calculator: add and subtract")
+    await pool.command("approve", {"ids": ids}, project_id=PID, actor=APPROVER)
+    main_before = git(sample_repo, "rev-parse", "main")
+    await start_sprint(pool, ids)
+
+    await pool.until(lambda: in_review(pool), timeout_s=120)
+
+    for story_id in ids:
+        done = await story(pool, story_id)
+        assert done.status is StoryStatus.DONE
+        cycle = await cycle_of(pool, done)
+        assert cycle.status is CycleStatus.DONE
+        assert [e.phase for e in cycle.evidence if e.gate_passed] == PHASES
+        branch = f"awf/{story_id}"
+        assert git(sample_repo, "rev-parse", branch) == cycle.head_sha
+        log = git(sample_repo, "log", "--format=%s", f"main..{branch}")
+        assert [line.split(":")[1].split(" - ")[0].strip() for line in log.splitlines()] == [
+            "REFACTOR",
+            "CODE_GREEN",
+            "TEST_RED",
+            "DESIGN",
+        ]
+    assert git(sample_repo, "rev-parse", "main") == main_before  # main is never written
+    events = [e.command for e in await timeline_events(pool.store, PID)]
+    assert events.count("tool") > 0
+    assert fake_model.stats()["calls"] > 0

@@ -1,0 +1,126 @@
+"""A running arq worker pool on the test Redis, pointed at the fake Anthropic server.
+
+Import the fixtures by name into a test module (pytest finds them there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis
+from arq.worker import Worker, create_worker
+
+from services.cli.sample_repo import make_sample_repo
+from services.worker.main import build_worker_settings
+from shared.domain.models import Project
+from shared.fakes.anthropic_server import FakeAnthropicServer
+from shared.jobs.queue import create_queue, enqueue_all
+from shared.platform.settings import Settings, load_settings
+from shared.state import keys
+from shared.state.store import Store
+from shared.workflow.context import CommandOutcome
+from tests.factories import ADMIN, run
+
+__all__ = [
+    "Pool",
+    "fake_model_fixture",
+    "pool_fixture",
+    "queue_fixture",
+    "sample_repo_fixture",
+    "worker_settings_fixture",
+]
+
+
+@pytest.fixture(scope="module", name="fake_model")
+def fake_model_fixture() -> Iterator[FakeAnthropicServer]:
+    with FakeAnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture(name="worker_settings")
+def worker_settings_fixture(
+    redis_url: str, fake_model: FakeAnthropicServer, tmp_path: Path
+) -> Settings:
+    config = tmp_path / "config.yml"
+    config.write_text("agents: {max_turns: 12, test_timeout_s: 60}\n")
+    return load_settings(
+        config, awf_env="test", redis_url=redis_url, anthropic_base_url=fake_model.base_url
+    )
+
+
+@pytest.fixture(name="sample_repo")
+def sample_repo_fixture(tmp_path: Path) -> Path:
+    return make_sample_repo(tmp_path / "calculator")
+
+
+@pytest.fixture(name="queue")
+async def queue_fixture(redis_url: str, redis: Any) -> AsyncIterator[ArqRedis]:
+    queue = await create_queue(redis_url)
+    try:
+        yield queue
+    finally:
+        await queue.aclose()
+
+
+@dataclass
+class Pool:
+    """Worker processes in this event loop, plus the way a caller drives commands to them."""
+
+    store: Store
+    queue: ArqRedis
+    settings: Settings
+    workers: list[Worker]
+
+    async def command(
+        self, command: str, args: dict[str, Any] | None = None, **kw: Any
+    ) -> CommandOutcome:
+        """Like the API: execute, then enqueue the jobs the command asked for."""
+        outcome = await run(self.store, command, args, actor=kw.pop("actor", ADMIN), **kw)
+        await enqueue_all(self.queue, outcome.jobs)
+        return outcome
+
+    async def until(
+        self, what: Callable[[], Awaitable[bool]], timeout_s: float = 90.0, step_s: float = 0.1
+    ) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not await what():
+                await asyncio.sleep(step_s)
+
+    async def project(self, project_id: str) -> Project:
+        found = await self.store.get(Project, keys.project(project_id))
+        assert found is not None
+        return found
+
+
+@contextlib.asynccontextmanager
+async def running_workers(settings: Settings, count: int) -> AsyncIterator[list[Worker]]:
+    cls = build_worker_settings(settings)
+    workers = [create_worker(cls, handle_signals=False) for _ in range(count)]
+    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    try:
+        yield workers
+    finally:
+        for t in tasks:
+            t.cancel()  # stops polling; jobs already running go on
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for w in workers:
+            async with asyncio.timeout(60):
+                await asyncio.gather(*w.tasks.values(), return_exceptions=True)
+            with warnings.catch_warnings():  # arq 0.26 calls redis' deprecated close()
+                warnings.simplefilter("ignore", DeprecationWarning)
+                await w.close()
+
+
+@pytest.fixture(name="pool")
+async def pool_fixture(
+    store: Store, queue: ArqRedis, worker_settings: Settings
+) -> AsyncIterator[Pool]:
+    async with running_workers(worker_settings, 2) as workers:
+        yield Pool(store, queue, worker_settings, workers)
