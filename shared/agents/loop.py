@@ -19,7 +19,7 @@ from shared.platform.errors import AppError
 if TYPE_CHECKING:
     from anthropic.types import Message
 
-__all__ = ["AgentRun", "ProviderUnavailable", "ToolRunner", "run_agent"]
+__all__ = ["AgentRun", "MalformedReply", "ProviderUnavailable", "ToolRunner", "run_agent"]
 
 ToolRunner = Callable[[str, object], Awaitable[tuple[str, bool, dict[str, Any]]]]
 _TRANSIENT = (
@@ -37,6 +37,16 @@ class ProviderUnavailable(AppError):
     error_type = "provider_unavailable"
 
 
+class MalformedReply(AppError):
+    """The model's streamed reply could not be parsed (e.g. tool input that is not JSON)."""
+
+    status_code = 502
+    error_type = "malformed_model_reply"
+
+
+_MAX_MALFORMED = 3
+
+
 @dataclass
 class AgentRun:
     turns: int = 0
@@ -45,6 +55,7 @@ class AgentRun:
     stop_reason: str | None = None
     final_text: str = ""
     hit_max_turns: bool = False
+    malformed_replies: int = 0
     tool_records: list[dict[str, Any]] = field(default_factory=list)
     structured: dict[str, Any] = field(default_factory=dict)
 
@@ -63,8 +74,14 @@ async def run_agent(
     run = AgentRun()
     messages: list[dict[str, Any]] = [{"role": "user", "content": task}]
     while run.turns < max_turns:
-        reply = await _turn(client, model, system, messages, tools, max_tokens)
         run.turns += 1
+        try:
+            reply = await _turn(client, model, system, messages, tools, max_tokens)
+        except MalformedReply:
+            run.malformed_replies += 1
+            if run.malformed_replies >= _MAX_MALFORMED:
+                raise
+            continue  # the same request again: a garbled reply is not the conversation's fault
         run.input_tokens += reply.usage.input_tokens
         run.output_tokens += reply.usage.output_tokens
         run.stop_reason = reply.stop_reason
@@ -99,6 +116,8 @@ async def _turn(
         raise ProviderUnavailable(
             f"Model provider unavailable: {type(exc).__name__}", retry_after_s=_retry_after(exc)
         ) from exc
+    except ValueError as exc:  # the SDK's stream accumulator cannot parse partial tool JSON
+        raise MalformedReply(f"The model's reply could not be parsed: {exc}"[:500]) from exc
 
 
 async def _call(run: AgentRun, run_tool: ToolRunner, call: Any) -> dict[str, Any]:
