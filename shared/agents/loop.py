@@ -108,7 +108,7 @@ async def _turn(
             model=model,
             system=system,
             messages=messages,  # type: ignore[arg-type]
-            tools=tools,  # type: ignore[arg-type]
+            tools=tools or anthropic.omit,  # type: ignore[arg-type]
             max_tokens=max_tokens,
         ) as stream:
             return await stream.get_final_message()

@@ -196,6 +196,10 @@ class Sprint(Entity):
     end_date: datetime | None = None
     retrospective: Retrospective = Field(default_factory=Retrospective)
     change_requests: list[str] = Field(default_factory=list)
+    review_summary: str = Field(default="", description="The Data agent's sprint review")
+    review_metrics: dict[str, Any] = Field(
+        default_factory=dict, description="Velocity, burndown and cycle times at review time"
+    )
 
 
 class Task(Entity):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["ALL_JOBS", "PROPOSE_BACKLOG", "RUN_PHASE", "SCHEDULE_SPRINT"]
+__all__ = ["ALL_JOBS", "PROPOSE_BACKLOG", "REVIEW_SPRINT", "RUN_PHASE", "SCHEDULE_SPRINT"]
 
 SCHEDULE_SPRINT = "schedule_sprint"
 RUN_PHASE = "run_phase"
 PROPOSE_BACKLOG = "propose_backlog"
+REVIEW_SPRINT = "review_sprint"
 
-ALL_JOBS = frozenset({SCHEDULE_SPRINT, RUN_PHASE, PROPOSE_BACKLOG})
+ALL_JOBS = frozenset({SCHEDULE_SPRINT, RUN_PHASE, PROPOSE_BACKLOG, REVIEW_SPRINT})

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.jobs import names
 
-__all__ = ["JobSpec", "phase_job", "propose_job", "schedule_job"]
+__all__ = ["JobSpec", "phase_job", "propose_job", "schedule_job", "review_job"]
 
 
 @dataclass(frozen=True)
@@ -47,4 +47,14 @@ def propose_job(project_id: str, epic_id: str) -> JobSpec:
         f"backlog:{project_id}:{epic_id}",
         project_id,
         {"project_id": project_id, "epic_id": epic_id},
+    )
+
+
+def review_job(project_id: str, sprint_id: str) -> JobSpec:
+    """The Data agent's review of a finished sprint: once per sprint."""
+    return JobSpec(
+        names.REVIEW_SPRINT,
+        f"review:{project_id}:{sprint_id}",
+        project_id,
+        {"project_id": project_id, "sprint_id": sprint_id},
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shared.domain.models import ScrumState, Story, StoryStatus
+from shared.domain.models import ScrumState, Sprint, Story, StoryStatus
 from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.state import keys
 from shared.workflow import cycles
@@ -69,6 +69,13 @@ async def in_review(pool: Pool) -> bool:
     return (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW
 
 
+async def reviewed_sprint(pool: Pool) -> Sprint | None:
+    sprint_id = (await pool.project(PID)).active_sprint_id
+    assert sprint_id
+    sprint = await pool.store.get(Sprint, keys.entity(PID, "sprint", sprint_id))
+    return sprint if sprint and sprint.review_summary else None
+
+
 async def story(pool: Pool, story_id: str) -> Story:
     found = await pool.store.get(Story, keys.entity(PID, "story", story_id))
     assert found is not None
@@ -120,6 +127,10 @@ async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
             "DESIGN",
         ]
     assert git(sample_repo, "rev-parse", "main") == main_before  # main is never written
+    reviewed = await pool.until_value(lambda: reviewed_sprint(pool), timeout_s=30)
+    assert reviewed.review_summary.startswith("Sprint summary:")
+    assert reviewed.review_metrics["completed_stories"] == 2
+    assert reviewed.review_metrics["gate_refusals"] == 0
     events = [e.command for e in await timeline_events(pool.store, PID)]
     assert events.count("tool") > 0
     assert fake_model.stats()["calls"] > 0

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from arq.connections import ArqRedis
@@ -36,6 +36,8 @@ __all__ = [
     "sample_repo_fixture",
     "worker_settings_fixture",
 ]
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module", name="fake_model")
@@ -92,6 +94,14 @@ class Pool:
         async with asyncio.timeout(timeout_s):
             while not await what():
                 await asyncio.sleep(step_s)
+
+    async def until_value(
+        self, what: Callable[[], Awaitable[T | None]], timeout_s: float = 90.0
+    ) -> T:
+        async with asyncio.timeout(timeout_s):
+            while (value := await what()) is None:
+                await asyncio.sleep(0.1)
+            return value
 
     async def project(self, project_id: str) -> Project:
         found = await self.store.get(Project, keys.project(project_id))

@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.worker.deps import deps
-from shared.agents.loop import run_agent
+from services.worker.retrying import retry_later
+from shared.agents.loop import ProviderUnavailable, run_agent
 from shared.agents.roles import ROLES, RoleName
 from shared.agents.task import AgentTask, render_task
 from shared.agents.tool_specs import ToolName, tool_params
@@ -54,15 +55,18 @@ async def propose_backlog(ctx: dict[str, Any], project_id: str, epic_id: str) ->
             result = await execute_tool(tool_ctx, name, raw)
             return result.content, result.is_error, result.record
 
-        run = await run_agent(
-            d.client,
-            model=d.settings.agents.claude_model,
-            system=_SYSTEM,
-            task=render_task(task, f"Epic: {epic.title}\n\n{epic.description}"),
-            tools=tool_params(ROLES[RoleName.BACKLOG].tools),
-            run_tool=run_tool,
-            max_turns=d.settings.agents.max_turns,
-        )
+        try:
+            run = await run_agent(
+                d.client,
+                model=d.settings.agents.claude_model,
+                system=_SYSTEM,
+                task=render_task(task, f"Epic: {epic.title}\n\n{epic.description}"),
+                tools=tool_params(ROLES[RoleName.BACKLOG].tools),
+                run_tool=run_tool,
+                max_turns=d.settings.agents.max_turns,
+            )
+        except ProviderUnavailable as exc:
+            raise retry_later(ctx, exc) from exc
     stories = _stories(run.structured.get(ToolName.PROPOSE_STORIES, {}))
     return len(await add_proposals(d.store, project_id, epic_id, stories)) if stories else 0
 

@@ -11,6 +11,7 @@ from arq import Retry
 
 from services.worker.deps import WorkerDeps, deps
 from services.worker.phases import PhaseRunner
+from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable
 from shared.domain.evidence import PhaseEvidence
 from shared.domain.models import Project, Story
@@ -59,7 +60,7 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
         return "lease lost"
     except ProviderUnavailable as exc:
         await cycles.give_back(d.store, cycle)
-        raise Retry(defer=_provider_backoff(ctx, exc)) from exc
+        raise retry_later(ctx, exc) from exc
     finally:
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -142,10 +143,3 @@ async def _acquire(d: WorkerDeps, project_id: str, cycle_id: str) -> bool:
 async def _release(d: WorkerDeps, project_id: str, cycle_id: str) -> None:
     await slots.release(d.store.redis, keys.slots(project_id), cycle_id)
     await slots.release(d.store.redis, keys.AGENT_SLOTS, cycle_id)
-
-
-def _provider_backoff(ctx: dict[str, Any], exc: ProviderUnavailable) -> float:
-    tries = int(ctx.get("job_try", 1))
-    hinted = exc.details.get("retry_after_s")
-    backoff = min(60.0, 2.0 ** min(tries, 6))
-    return max(backoff, float(hinted)) if hinted else backoff

@@ -15,7 +15,7 @@ from services.worker.deps import WorkerDeps, deps
 from shared.domain.models import Project, ProjectStatus, ScrumState, Sprint, StoryStatus
 from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.jobs.queue import enqueue_all
-from shared.jobs.specs import JobSpec, phase_job
+from shared.jobs.specs import JobSpec, phase_job, review_job
 from shared.state import keys, slots
 from shared.workflow import cycles
 from shared.workflow.queries import stories_by_id
@@ -33,9 +33,13 @@ _LOST_JOB_AFTER_S = 10.0
 async def schedule_sprint(ctx: dict[str, Any], project_id: str) -> int:
     d = deps(ctx)
     project = await d.store.get(Project, keys.project(project_id))
-    if project is None or not _runnable(project) or not project.active_sprint_id:
+    if project is None or not project.active_sprint_id:
         return 0
     sprint = await d.store.get(Sprint, keys.entity(project_id, "sprint", project.active_sprint_id))
+    if project.state is ScrumState.SPRINT_REVIEW and sprint and not sprint.review_summary:
+        return await enqueue_all(d.queue, [review_job(project_id, sprint.id)])
+    if not _runnable(project):
+        return 0
     stories = await stories_by_id(d.store, project_id, sprint.story_ids if sprint else [])
     jobs = await _retake(d, project_id, stories)
     jobs += await _start_new(d, project_id, stories)
