@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.jobs import names
 
-__all__ = ["JobSpec", "phase_job", "propose_job", "schedule_job", "review_job"]
+__all__ = ["JobSpec", "phase_job", "propose_job", "review_job", "schedule_job"]
 
 
 @dataclass(frozen=True)
