@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["PhaseRunner", "design_note_path"]
 
 ToolListener = Callable[[dict[str, Any]], Awaitable[None]]
+Guard = Callable[[], Awaitable[None]]
 
 
 def design_note_path(story_id: str) -> str:
@@ -48,7 +49,12 @@ class PhaseRunner:
     price_out_per_mtok: float = 15.0
 
     async def run(
-        self, project: Project, story: Story, cycle: TDDCycle, on_tool: ToolListener
+        self,
+        project: Project,
+        story: Story,
+        cycle: TDDCycle,
+        on_tool: ToolListener,
+        before_push: Guard,
     ) -> PhaseOutcome:
         with tempfile.TemporaryDirectory(prefix="awf-ws-") as tmp:
             ws = await Workspace.clone(
@@ -58,7 +64,7 @@ class PhaseRunner:
             agent = None
             if cycle.phase is not Phase.COMMIT:
                 agent = await self._agent(ws, project, story, cycle, on_tool)
-            outcome = await self._judge(ws, base, project, story, cycle)
+            outcome = await self._judge(ws, base, project, story, cycle, before_push)
             if agent is not None:
                 self._account(outcome, agent)
             return outcome
@@ -88,7 +94,13 @@ class PhaseRunner:
         )
 
     async def _judge(
-        self, ws: Workspace, base: str, project: Project, story: Story, cycle: TDDCycle
+        self,
+        ws: Workspace,
+        base: str,
+        project: Project,
+        story: Story,
+        cycle: TDDCycle,
+        before_push: Guard,
     ) -> PhaseOutcome:
         changed = await ws.changed_files(base)
         phase, attempt = cycle.phase, cycle.attempt()
@@ -106,6 +118,7 @@ class PhaseRunner:
         if gate.passed and phase is not Phase.COMMIT:
             sha = await ws.commit(f"{story.id}: {phase.value} - {story.title} (attempt {attempt})")
             if sha:
+                await before_push()  # a retaken phase's stale job must not push
                 await ws.push()
         head = await ws.head()
         evidence = PhaseEvidence(

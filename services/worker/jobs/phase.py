@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from arq import Retry
@@ -15,14 +15,12 @@ from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable
 from shared.domain.evidence import PhaseEvidence
 from shared.domain.models import Project, Story
+from shared.domain.tdd import TDDCycle
 from shared.jobs.queue import enqueue_all
 from shared.state import keys, slots, timeline
 from shared.state.timeline import TimelineEvent
 from shared.workflow import cycles
 from shared.workflow.cycles import FencedOut, PhaseOutcome
-
-if TYPE_CHECKING:
-    from shared.domain.tdd import TDDCycle
 
 __all__ = ["run_phase"]
 
@@ -32,7 +30,8 @@ _SLOT_WAIT_S = 2.0
 
 async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: int) -> str:
     d = deps(ctx)
-    if not await _acquire(d, project_id, cycle_id):
+    holder = slot_holder(cycle_id, run)
+    if not await _acquire(d, project_id, holder):
         raise Retry(defer=_SLOT_WAIT_S)
     try:
         cycle = await cycles.take(d.store, project_id, cycle_id, run)
@@ -43,7 +42,12 @@ async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: in
         ):
             return await _run_fenced(d, ctx, cycle)
     finally:
-        await _release(d, project_id, cycle_id)
+        await _release(d, project_id, holder)
+
+
+def slot_holder(cycle_id: str, run: int) -> str:
+    """One slot member per job run, so a retaken phase never shares its lease with the old job."""
+    return f"{cycle_id}#{run}"
 
 
 async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> str:
@@ -51,6 +55,9 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
     beat = asyncio.create_task(_heartbeat(d, cycle, work))
     try:
         outcome = await work
+    except FencedOut:
+        log.warning("phase_fenced_out_before_push")
+        return "fenced out"
     except asyncio.CancelledError:
         work.cancel()
         current = asyncio.current_task()
@@ -87,8 +94,15 @@ async def _attempt(d: WorkerDeps, cycle: TDDCycle) -> PhaseOutcome:
         )
         await timeline.publish(d.store.redis, cycle.project_id, event)
 
+    async def still_ours() -> None:
+        current = await d.store.get(TDDCycle, cycles.cycle_key(cycle.project_id, cycle.id))
+        if current is None or current.fence != cycle.fence:
+            raise FencedOut(f"Cycle {cycle.id} was retaken; this job's commit is not pushed.")
+
     try:
-        return await runner.run(project, story, cycle, on_tool)
+        return await runner.run(project, story, cycle, on_tool, still_ours)
+    except FencedOut:
+        raise
     except (ProviderUnavailable, asyncio.CancelledError):
         raise
     except Exception as exc:  # our own failure: recorded as a refused attempt, never retried blind
@@ -116,30 +130,29 @@ def _runner(d: WorkerDeps) -> PhaseRunner:
 
 
 async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOutcome]) -> None:
+    holder, redis = slot_holder(cycle.id, cycle.run), d.store.redis
     while True:
         await asyncio.sleep(d.lease_ms / 3000)
-        kept = await slots.renew(d.store.redis, keys.slots(cycle.project_id), cycle.id, d.lease_ms)
-        kept = kept and await slots.renew(d.store.redis, keys.AGENT_SLOTS, cycle.id, d.lease_ms)
+        kept = await slots.renew(redis, keys.slots(cycle.project_id), holder, d.lease_ms)
+        kept = kept and await slots.renew(redis, keys.AGENT_SLOTS, holder, d.lease_ms)
         if not kept:
             work.cancel()
             return
 
 
-async def _acquire(d: WorkerDeps, project_id: str, cycle_id: str) -> bool:
+async def _acquire(d: WorkerDeps, project_id: str, holder: str) -> bool:
     orch = d.settings.orchestrator
     redis = d.store.redis
-    if not await slots.acquire(
-        redis, keys.AGENT_SLOTS, cycle_id, d.lease_ms, orch.max_total_agents
-    ):
+    if not await slots.acquire(redis, keys.AGENT_SLOTS, holder, d.lease_ms, orch.max_total_agents):
         return False
     if await slots.acquire(
-        redis, keys.slots(project_id), cycle_id, d.lease_ms, orch.max_parallel_cycles
+        redis, keys.slots(project_id), holder, d.lease_ms, orch.max_parallel_cycles
     ):
         return True
-    await slots.release(redis, keys.AGENT_SLOTS, cycle_id)
+    await slots.release(redis, keys.AGENT_SLOTS, holder)
     return False
 
 
-async def _release(d: WorkerDeps, project_id: str, cycle_id: str) -> None:
-    await slots.release(d.store.redis, keys.slots(project_id), cycle_id)
-    await slots.release(d.store.redis, keys.AGENT_SLOTS, cycle_id)
+async def _release(d: WorkerDeps, project_id: str, holder: str) -> None:
+    await slots.release(d.store.redis, keys.slots(project_id), holder)
+    await slots.release(d.store.redis, keys.AGENT_SLOTS, holder)
