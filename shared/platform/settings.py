@@ -39,6 +39,7 @@ __all__ = [
     "AlertThresholds",
     "ApiSettings",
     "DiscordSettings",
+    "GatewaySettings",
     "LoggingSettings",
     "MonitoringSettings",
     "OrchestratorSettings",
@@ -94,6 +95,70 @@ class DiscordSettings(_Section):
     command_timeout: float = Field(default=30.0, gt=0, description="seconds")
     max_commands_per_minute: int = Field(default=20, ge=1)
     error_channel_id: str | None = Field(default=None, pattern=r"^\d+$")
+    roles: dict[str, dict[str, Literal["viewer", "member", "approver", "admin"]]] = Field(
+        default_factory=dict,
+        description='per guild id (or "*" for every guild): Discord role id or name -> our role; '
+        "a member gets the highest role mapped, a member with none is refused",
+    )
+    public_key: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Ed25519 key, HTTP interactions"
+    )
+    rest_url: str = Field(default="https://discord.com/api/v10", pattern=r"^https?://")
+    command_guild_id: str | None = Field(
+        default=None, pattern=r"^\d+$", description="sync commands to this guild, not globally"
+    )
+    defer_after_s: float = Field(
+        default=2.0, gt=0, le=2.5, description="slower work is deferred (Discord's ACK is 3 s)"
+    )
+    approver_must_differ: bool = Field(
+        default=False, description="who asked for an approval may not decide it"
+    )
+    public_api_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="base of the links to full output"
+    )
+
+
+class GatewaySettings(_Section):
+    """The gateway's leader election (one pod runs the shard) and its Discord guards."""
+
+    duty: Literal["heartbeat"] = Field(
+        default="heartbeat", description="what the leader runs while it holds the lease"
+    )
+    lease_ttl_s: float = Field(
+        default=6.0, ge=1, le=60, description="a crashed leader is replaced within about this"
+    )
+    poll_interval_s: float | None = Field(
+        default=None, gt=0, le=4, description="standby retry interval; default lease_ttl_s / 5"
+    )
+    stop_timeout_s: float = Field(default=10.0, gt=0, description="a stuck duty ends the process")
+    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    identify_budget_per_day: int = Field(
+        default=100, ge=1, le=500, description="Discord resets the token past 1,000 a day"
+    )
+    identify_backoff_base_s: float = Field(default=5.0, gt=0)
+    identify_backoff_max_s: float = Field(default=300.0, gt=0)
+    identify_flap_window_s: float = Field(
+        default=900.0, gt=0, description="a quiet gap this long resets the back-off"
+    )
+    event_dedupe_ttl_s: int = Field(default=3600, ge=60)
+
+    @property
+    def renew_every_s(self) -> float:
+        return self.lease_ttl_s / 3
+
+    @property
+    def standby_poll_s(self) -> float:
+        return self.poll_interval_s or min(self.lease_ttl_s / 5, 4.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.standby_poll_s >= self.lease_ttl_s:
+            raise ValueError("poll_interval_s must be shorter than lease_ttl_s")
+        if self.identify_backoff_base_s > self.identify_backoff_max_s:
+            raise ValueError("identify_backoff_base_s must not exceed identify_backoff_max_s")
+        if self.identify_flap_window_s <= self.identify_backoff_max_s:
+            raise ValueError("identify_flap_window_s must exceed identify_backoff_max_s")
+        return self
 
 
 class AgentsSettings(_Section):
@@ -169,6 +234,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @field_validator("jwt_secret", "encryption_key", mode="before")
     @classmethod

@@ -13,17 +13,31 @@ __all__ = [
     "ACTIVE_PROJECTS",
     "AGENT_SLOTS",
     "ARQ_QUEUE",
+    "GATEWAY_BEACON",
+    "GATEWAY_IDENTIFY_STREAK",
+    "GATEWAY_LEASE",
     "IDEMPOTENCY_TTL_S",
     "JOB_CLAIM_TTL_S",
     "PROJECTS",
     "WORKERS",
     "EntityKind",
     "IndexKind",
+    "discord_commands_digest",
+    "discord_decision",
+    "discord_guild_roles",
+    "discord_interaction",
+    "discord_rate",
     "entity",
     "fence",
+    "gateway_event",
+    "gateway_identifies",
     "idempotency",
     "index",
     "job_claim",
+    "lease",
+    "lease_fence",
+    "lease_handoff",
+    "lease_prefix",
     "project",
     "project_prefix",
     "sequence",
@@ -97,3 +111,69 @@ def fence(project_id: str) -> str:
 
 def idempotency(project_id: str, digest: str) -> str:
     return f"{project_prefix(project_id)}:idem:{digest}"
+
+
+# Leases (leader election). A lease's keys share the hash tag `{lease:<name>}` so its Lua scripts
+# touch one slot.
+GATEWAY_LEASE = "gateway"  # the name of the lease whose holder runs the Discord shard
+
+
+def lease_prefix(name: str) -> str:
+    return f"{PREFIX}:{{lease:{name}}}"
+
+
+def lease(name: str) -> str:
+    """The holder of lease `name`: "<fencing token>:<owner id>", expiring unless renewed."""
+    return f"{lease_prefix(name)}:holder"
+
+
+def lease_fence(name: str) -> str:
+    """Counter handing out the fencing tokens of lease `name`; never expires."""
+    return f"{lease_prefix(name)}:fence"
+
+
+def lease_handoff(name: str) -> str:
+    """List a releasing holder pushes to, waking one standby blocked on it (BLPOP)."""
+    return f"{lease_prefix(name)}:handoff"
+
+
+# Gateway guards. The IDENTIFY counters share the `{gateway}` tag (one Lua script updates both);
+# event claims are single-key and spread over the cluster.
+GATEWAY_BEACON = f"{PREFIX}:gateway:beacon"  # stream: one entry per second from the leader
+GATEWAY_IDENTIFY_STREAK = f"{PREFIX}:{{gateway}}:identify:streak"  # IDENTIFYs without a quiet gap
+
+
+def gateway_identifies(utc_day: str) -> str:
+    """IDENTIFYs sent on UTC day `utc_day` (YYYY-MM-DD), cluster-wide."""
+    return f"{PREFIX}:{{gateway}}:identify:{utc_day}"
+
+
+def gateway_event(event_id: str) -> str:
+    """SET NX claim so an event delivered to two overlapping sessions is handled once."""
+    return f"{PREFIX}:gateway:event:{event_id}"
+
+
+# Discord interactions (gateway and HTTP share them, so one interaction is handled once).
+def discord_interaction(interaction_id: str) -> str:
+    """SET NX claim of an interaction id: a replay or an overlapping pod handles it once."""
+    return f"{PREFIX}:discord:interaction:{interaction_id}"
+
+
+def discord_rate(user_id: str) -> str:
+    """Sorted set: one member per command of the user in the last minute, scored by ms."""
+    return f"{PREFIX}:discord:rate:{user_id}"
+
+
+def discord_commands_digest(scope: str) -> str:
+    """Digest of the slash commands last synced to `scope` (application id, and guild id)."""
+    return f"{PREFIX}:discord:commands:{scope}"
+
+
+def discord_decision(project_id: str, decision_digest: str) -> str:
+    """Who made the decision a button names (action, entity, version), for later clicks."""
+    return f"{project_prefix(project_id)}:discord:decision:{decision_digest}"
+
+
+def discord_guild_roles(guild_id: str) -> str:
+    """Cached role id -> name of a guild, for role mappings written with names."""
+    return f"{PREFIX}:discord:roles:{guild_id}"
