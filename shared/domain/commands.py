@@ -3,68 +3,26 @@
 Each `Command` names its arguments (a pydantic model), the Scrum states it is allowed from and
 the state it leads to, the role it needs, and its help text. The API validates and dispatches
 with it, the CLI builds its subcommands from it, Discord its slash commands, the board its
-buttons.
+buttons. The Scrum commands are listed here, the `/tdd` commands in `commands_tdd`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import IntEnum
 from types import MappingProxyType
-from typing import Literal
 
 from shared.domain import args as a
+from shared.domain.command_spec import ALL_STATES, Command, Role, Scope, same
+from shared.domain.commands_tdd import TDD_TABLE
 from shared.domain.models import ScrumState as S
 
 __all__ = ["COMMANDS", "Command", "Role", "Scope", "command_names", "get_command"]
-
-Scope = Literal["project", "global"]
-ALL_STATES = frozenset(S)
-
-
-class Role(IntEnum):
-    """Ordered: a higher role may do everything a lower one may."""
-
-    VIEWER = 1
-    MEMBER = 2
-    APPROVER = 3
-    ADMIN = 4
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    help: str
-    args: type[a.CommandArgs]
-    transitions: Mapping[S, S] = field(default_factory=dict)
-    scope: Scope = "project"
-    role: Role = Role.MEMBER
-    mutating: bool = True
-    hints: Mapping[S, str] = field(default_factory=dict)
-
-    @property
-    def allowed_from(self) -> frozenset[S]:
-        return frozenset(self.transitions)
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        """`"backlog add_story"` -> `("backlog", "add_story")`: group and subcommand."""
-        return tuple(self.name.split(" "))
-
-    def result_state(self, state: S) -> S:
-        return self.transitions[state]
-
-
-def _same(states: frozenset[S]) -> dict[S, S]:
-    return {s: s for s in states}
-
 
 _BACKLOG_STATES = ALL_STATES - {S.SPRINT_REVIEW}
 _REVIEW_HINT = "Complete the sprint review with /feedback or /request_changes first."
 _BACKLOG_HINTS = {S.SPRINT_REVIEW: _REVIEW_HINT}
 
-_TABLE: tuple[Command, ...] = (
+_SCRUM_TABLE: tuple[Command, ...] = (
     Command(
         "epic",
         "Create an epic (optionally with proposed stories that wait for /approve).",
@@ -97,7 +55,7 @@ _TABLE: tuple[Command, ...] = (
         "backlog view",
         "Show the backlog in priority order, or one story in full.",
         a.BacklogViewArgs,
-        transitions=_same(_BACKLOG_STATES),
+        transitions=same(_BACKLOG_STATES),
         role=Role.VIEWER,
         mutating=False,
         hints=_BACKLOG_HINTS,
@@ -106,21 +64,21 @@ _TABLE: tuple[Command, ...] = (
         "backlog add_story",
         "Add a story to the backlog.",
         a.BacklogAddStoryArgs,
-        transitions=_same(_BACKLOG_STATES),
+        transitions=same(_BACKLOG_STATES),
         hints=_BACKLOG_HINTS,
     ),
     Command(
         "backlog remove",
         "Remove a story from the backlog.",
         a.BacklogRemoveArgs,
-        transitions=_same(_BACKLOG_STATES),
+        transitions=same(_BACKLOG_STATES),
         hints=_BACKLOG_HINTS,
     ),
     Command(
         "backlog prioritize",
         "Change a story's priority: top, high, medium or low.",
         a.BacklogPrioritizeArgs,
-        transitions=_same(_BACKLOG_STATES),
+        transitions=same(_BACKLOG_STATES),
         hints=_BACKLOG_HINTS,
     ),
     Command(
@@ -150,7 +108,7 @@ _TABLE: tuple[Command, ...] = (
         "sprint status",
         "Show the current sprint's progress.",
         a.NoArgs,
-        transitions=_same(frozenset({S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED})),
+        transitions=same(frozenset({S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED})),
         role=Role.VIEWER,
         mutating=False,
         hints={
@@ -208,7 +166,7 @@ _TABLE: tuple[Command, ...] = (
         "state",
         "Show the workflow state, allowed commands, pending approvals and active work.",
         a.NoArgs,
-        transitions=_same(ALL_STATES),
+        transitions=same(ALL_STATES),
         role=Role.VIEWER,
         mutating=False,
     ),
@@ -259,6 +217,7 @@ _TABLE: tuple[Command, ...] = (
     ),
 )
 
+_TABLE: tuple[Command, ...] = (*_SCRUM_TABLE, *TDD_TABLE)
 COMMANDS: Mapping[str, Command] = MappingProxyType({c.name: c for c in _TABLE})
 
 

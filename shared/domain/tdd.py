@@ -9,16 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.domain.evidence import PhaseEvidence
-from shared.domain.models import Entity
+from shared.domain.models import Entity, utcnow
 from shared.domain.phases import Phase
 
 __all__ = [
+    "FINISHED",
+    "LIVE",
     "MAX_ATTEMPTS",
     "NEXT_PHASE",
     "CycleStatus",
+    "PhaseSkip",
     "TDDCycle",
 ]
 
@@ -44,6 +47,19 @@ class CycleStatus(StrEnum):
     ABORTED = "aborted"
 
 
+LIVE = frozenset({CycleStatus.QUEUED, CycleStatus.RUNNING, CycleStatus.WAITING})
+FINISHED = frozenset({CycleStatus.DONE, CycleStatus.ABORTED})
+
+
+class PhaseSkip(BaseModel):
+    """A phase an approver moved past without its gate: who, why, when."""
+
+    phase: str
+    by: str
+    justification: str
+    at: datetime = Field(default_factory=utcnow)
+
+
 class TDDCycle(Entity):
     project_id: str
     story_id: str
@@ -66,6 +82,11 @@ class TDDCycle(Entity):
     cost_usd: float = 0.0
     test_runs: int = 0
     completed_at: datetime | None = None
+    paused_from: CycleStatus | None = Field(
+        default=None,
+        description="Status when paused; RUNNING means its job may still record (then QUEUED)",
+    )
+    skips: list[PhaseSkip] = Field(default_factory=list)
 
     def attempt(self, phase: Phase | None = None) -> int:
         return self.attempts.get((phase or self.phase).value, 0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.evidence import Outcome, PhaseEvidence
-from shared.domain.models import Project, ProjectStatus, ScrumState, StoryStatus, new_id
+from shared.domain.models import Project, ProjectStatus, ScrumState, Story, StoryStatus, new_id
 from shared.domain.tdd import MAX_ATTEMPTS, NEXT_PHASE, CycleStatus, TDDCycle
 from shared.jobs.specs import JobSpec, phase_job, schedule_job
 from shared.platform.errors import AppError
@@ -30,6 +30,7 @@ __all__ = [
     "record",
     "requeue",
     "requeue_in",
+    "start_in",
     "take",
 ]
 
@@ -67,22 +68,30 @@ async def create(store: Store, project_id: str, story_id: str) -> JobSpec | None
         story = await require_story(tx, project_id, story_id)
         if story.tdd_cycle_id or story.status is not StoryStatus.SPRINT:
             return None
-        cycle = TDDCycle(
-            id=new_id("cycle"),
-            project_id=project_id,
-            story_id=story_id,
-            branch=f"awf/{story_id}",
-            run=1,
-        )
-        tx.put(cycle_key(project_id, cycle.id), cycle)
-        tx.put(
-            keys.entity(project_id, "story", story_id),
-            story.touched(status=StoryStatus.IN_PROGRESS, tdd_cycle_id=cycle.id),
-        )
+        cycle = start_in(tx, story)
         _event(tx, project_id, "tdd start", {"story_id": story_id, "cycle_id": cycle.id})
         return phase_job(project_id, cycle.id, cycle.phase.value, cycle.run)
 
     return await store.atomic(body)
+
+
+def start_in(tx: Transaction, story: Story) -> TDDCycle:
+    """Write a new cycle for `story` (at DESIGN, run 1) and link the story to it, in progress.
+
+    The caller checks that the story may start and records the timeline event."""
+    cycle = TDDCycle(
+        id=new_id("cycle"),
+        project_id=story.project_id,
+        story_id=story.id,
+        branch=f"awf/{story.id}",
+        run=1,
+    )
+    stored = tx.put(cycle_key(story.project_id, cycle.id), cycle)
+    tx.put(
+        keys.entity(story.project_id, "story", story.id),
+        story.touched(status=StoryStatus.IN_PROGRESS, tdd_cycle_id=cycle.id),
+    )
+    return stored
 
 
 async def take(store: Store, project_id: str, cycle_id: str, run: int) -> TDDCycle | None:
@@ -115,10 +124,14 @@ async def take(store: Store, project_id: str, cycle_id: str, run: int) -> TDDCyc
 
 
 async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
-    """Apply a phase's evidence under the job's fence; returns the jobs to enqueue next."""
+    """Apply a phase's evidence under the job's fence; returns the jobs to enqueue next.
+
+    A cycle paused (/tdd pause) while this job ran keeps the result but does not move on."""
 
     async def body(tx: Transaction) -> list[JobSpec]:
         current = await require(tx, TDDCycle, cycle_key(cycle.project_id, cycle.id), "Cycle")
+        if _paused_under(current, cycle):
+            return await _record_paused(tx, _with_outcome(current, outcome), outcome)
         if current.fence != cycle.fence or current.status is not CycleStatus.RUNNING:
             raise FencedOut(f"Cycle {cycle.id} was taken by a newer job; result discarded.")
         updated = _with_outcome(current, outcome)
@@ -137,10 +150,11 @@ async def give_back(store: Store, cycle: TDDCycle) -> None:
         if current is None or current.fence != cycle.fence:
             return
         attempts = {**current.attempts, current.phase.value: max(0, current.attempt() - 1)}
-        tx.put(
-            cycle_key(cycle.project_id, cycle.id),
-            current.touched(status=CycleStatus.QUEUED, attempts=attempts),
-        )
+        if _paused_under(current, cycle):  # stays paused; /tdd resume queues the phase
+            returned = current.touched(attempts=attempts, paused_from=CycleStatus.QUEUED)
+        else:
+            returned = current.touched(status=CycleStatus.QUEUED, attempts=attempts)
+        tx.put(cycle_key(cycle.project_id, cycle.id), returned)
 
     await store.atomic(body)
 
@@ -193,6 +207,37 @@ async def abort_in(tx: Transaction, project_id: str, cycle_id: str | None) -> No
     _event(tx, project_id, "tdd abort", {"cycle_id": cycle.id, "story_id": cycle.story_id})
 
 
+def _paused_under(current: TDDCycle, job: TDDCycle) -> bool:
+    """Paused (/tdd pause) while this job ran the phase: its result is still its own to record."""
+    return (
+        current.status is CycleStatus.PAUSED
+        and current.paused_from is CycleStatus.RUNNING
+        and current.fence == job.fence
+    )
+
+
+async def _record_paused(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+    """Keep a paused cycle's last result without moving on: a pass moves the phase pointer (its
+    commit is already pushed), a refusal is given back (pausing never blocks a story). The cycle
+    stays paused with no job; /tdd resume queues its current phase."""
+    nxt = NEXT_PHASE[cycle.phase]
+    if outcome.evidence.gate_passed and nxt is None:  # the story is done: nothing left to pause
+        return await _advance(tx, cycle.touched(paused_from=None), outcome)
+    pid = cycle.project_id
+    summary = {**_summary(cycle, outcome.evidence), "paused": True}
+    if outcome.evidence.gate_passed and nxt is not None:
+        await _apply_criteria(tx, cycle, outcome)
+        _event(tx, pid, "phase passed", summary)
+        kept = cycle.touched(phase=nxt, hint=None, paused_from=CycleStatus.QUEUED)
+    else:
+        reason = outcome.evidence.gate_reason
+        _event(tx, pid, "phase refused", {**summary, "reason": reason})
+        attempts = {**cycle.attempts, cycle.phase.value: max(0, cycle.attempt() - 1)}
+        kept = cycle.touched(attempts=attempts, last_refusal=reason, paused_from=CycleStatus.QUEUED)
+    tx.put(cycle_key(pid, cycle.id), kept)
+    return []
+
+
 def _runnable(project: Project) -> bool:
     return project.status is ProjectStatus.ACTIVE and project.state is ScrumState.SPRINT_ACTIVE
 
@@ -225,12 +270,7 @@ def _passed_fields(outcome: PhaseOutcome) -> dict[str, Any]:
 
 async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
     pid = cycle.project_id
-    if outcome.acceptance_criteria:
-        story = await require_story(tx, pid, cycle.story_id)
-        tx.put(
-            keys.entity(pid, "story", story.id),
-            story.touched(acceptance_criteria=outcome.acceptance_criteria),
-        )
+    await _apply_criteria(tx, cycle, outcome)
     nxt = NEXT_PHASE[cycle.phase]
     _event(tx, pid, "phase passed", _summary(cycle, outcome.evidence))
     if nxt is None:
@@ -240,6 +280,15 @@ async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> l
     moved = cycle.touched(phase=nxt, status=CycleStatus.QUEUED, run=cycle.run + 1, hint=None)
     tx.put(cycle_key(pid, cycle.id), moved)
     return [phase_job(pid, cycle.id, nxt.value, moved.run)]
+
+
+async def _apply_criteria(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> None:
+    if outcome.acceptance_criteria:
+        story = await require_story(tx, cycle.project_id, cycle.story_id)
+        tx.put(
+            keys.entity(cycle.project_id, "story", story.id),
+            story.touched(acceptance_criteria=outcome.acceptance_criteria),
+        )
 
 
 async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpec]:

@@ -1,4 +1,4 @@
-"""Read-only commands: /state, /backlog view, /sprint status."""
+"""Read-only commands: /state, /backlog view, /sprint status, and the /tdd reads."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from shared.domain.scrum import allowed_commands
 from shared.platform.errors import NotFound
 from shared.state import keys
 from shared.workflow.queries import page_of, stories_by_id
+from shared.workflow.tdd_readers import tdd_logs, tdd_metrics_of, tdd_overview, tdd_status
 
 if TYPE_CHECKING:
     from shared.domain.args import CommandArgs
@@ -103,4 +104,8 @@ READERS: dict[str, Reader] = {
     "state": state,
     "backlog view": backlog_view,
     "sprint status": sprint_status,
+    "tdd status": tdd_status,
+    "tdd logs": tdd_logs,
+    "tdd overview": tdd_overview,
+    "tdd metrics": tdd_metrics_of,
 }

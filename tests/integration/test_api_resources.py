@@ -432,6 +432,31 @@ class Walk:
         return body
 
 
+async def walk_tdd(walk: Walk, story_id: str) -> None:
+    """Every /tdd command once, on a cycle for `story_id`; ends with the sprint running and the
+    cycle aborted (the story waits in the sprint)."""
+    started = await walk.project("tdd start", {"story_id": story_id})
+    assert started["result"]["phase"] == "DESIGN"
+    await walk.project("tdd pause", {"story_id": story_id})
+    await walk.project("tdd resume", {"story_id": story_id})
+    await walk.project("tdd run_tests", {"story_id": story_id})
+    why = {"story_id": story_id, "justification": "design agreed in the planning meeting"}
+    assert (await walk.project("tdd skip_phase", why, role="approver"))["result"]["phase"] == (
+        "TEST_RED"
+    )
+    for read in ("tdd status", "tdd logs", "tdd overview", "tdd metrics"):
+        await walk.project(read, role="viewer")
+    await walk.project("tdd abort", {"story_id": story_id}, role="approver")
+    assert (await walk.project("tdd halt_all", role="approver"))["to_state"] == "SPRINT_PAUSED"
+    assert (await walk.project("sprint resume"))["to_state"] == "SPRINT_ACTIVE"
+    for name in [n for n in COMMANDS if n.startswith("tdd ") and not COMMANDS[n].allowed_from]:
+        refused = expect(
+            await command(walk.api, PID, name, headers=walk.api.as_role("member")), 409
+        )
+        assert "/tdd skip_phase" in refused["message"], refused
+        walk.ran.add(name)
+
+
 async def test_every_command_runs_through_the_generic_endpoints(
     api: ApiClient, redis: Redis
 ) -> None:
@@ -467,6 +492,7 @@ async def test_every_command_runs_through_the_generic_endpoints(
     assert (await walk.project("sprint status", role="viewer"))["result"]["counts"] == {"sprint": 2}
     assert (await walk.project("sprint pause"))["to_state"] == "SPRINT_PAUSED"
     assert (await walk.project("sprint resume"))["to_state"] == "SPRINT_ACTIVE"
+    await walk_tdd(walk, first)
 
     await block_story(store, PID, first, "red tests")
     assert await walk.state() == "BLOCKED"

@@ -4,6 +4,9 @@ Allowed: the project lands in the table's result state, its version moves by exa
 a mutating command (not at all for a read) and the timeline records who did what. Refused:
 InvalidTransition naming the state and exactly the commands allowed there, and not one byte
 of the project's keys changed.
+
+The `/tdd` steering commands get a sprint story with a fresh cycle (paused for /tdd resume);
+besides the command's own event they record one cycle event per cycle they change.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from shared.domain.commands import COMMANDS, command_names
 from shared.domain.models import ScrumState
 from shared.domain.scrum import allowed_commands
 from shared.platform.errors import InvalidTransition
+from shared.workflow import cycles
 from tests.factories import (
     ADMIN,
     backlog_ids,
@@ -24,6 +28,7 @@ from tests.factories import (
     make_project_in_state,
     proposed_ids,
     run,
+    sprint_story_ids,
     timeline_events,
     timeline_length,
 )
@@ -35,6 +40,24 @@ pytestmark = pytest.mark.integration
 
 PROJECT_COMMANDS = command_names("project")
 CASES = [(name, state) for name in PROJECT_COMMANDS for state in ScrumState]
+STEERABLE = {ScrumState.SPRINT_ACTIVE, ScrumState.SPRINT_PAUSED, ScrumState.BLOCKED}
+CYCLE_EVENTS = {"tdd start", "tdd pause", "tdd resume", "tdd halt_all", "tdd abort"}
+CYCLE_EVENTS |= {"tdd skip_phase", "tdd run_tests"}
+UNKNOWN_STORY = "story-00000000"
+
+
+async def tdd_args(store: Store, project_id: str, command: str) -> dict[str, Any]:
+    """A story of the sprint, with a queued cycle for the steering commands (a paused one for
+    /tdd resume); a story id of the right shape where no sprint runs (the state refuses)."""
+    state = (await get_project(store, project_id)).state
+    if state not in STEERABLE:
+        return {} if command == "tdd halt_all" else {"story_id": UNKNOWN_STORY}
+    story_id = (await sprint_story_ids(store, project_id))[-1]  # never the blocked one
+    if command != "tdd start":
+        await cycles.create(store, project_id, story_id)
+    if command == "tdd resume":
+        await run(store, "tdd pause", {"story_id": story_id}, project_id=project_id)
+    return {} if command == "tdd halt_all" else {"story_id": story_id}
 
 
 async def valid_args(store: Store, project_id: str, command: str) -> dict[str, Any]:
@@ -43,6 +66,9 @@ async def valid_args(store: Store, project_id: str, command: str) -> dict[str, A
         story_id = (await backlog_ids(store, project_id))[-1]
         extra = {"priority": "top"} if command == "backlog prioritize" else {}
         return {"story_id": story_id, **extra}
+    if command in CYCLE_EVENTS:
+        extra = {"justification": "spike, no test"} if command == "tdd skip_phase" else {}
+        return await tdd_args(store, project_id, command) | extra
     if command == "reject":
         pending = await proposed_ids(store, project_id)
         return {"ids": pending[:1] or ["story-00000000"], "reason": "out of scope"}
@@ -96,9 +122,11 @@ async def test_command_in_state(store: Store, command: str, state: ScrumState) -
     assert after.version == before.version + 1
     assert outcome.project_version == after.version
     assert after.last_command == command
-    events = await timeline_events(store, pid)
-    assert len(events) == events_before + 1
-    last = events[-1]
-    assert (last.actor, last.command) == (ADMIN.name, command)
-    assert (last.from_state, last.to_state) == (state.value, expected.value)
-    assert last.version == after.version
+    events = (await timeline_events(store, pid))[events_before:]
+    own, *cycle_events = events
+    assert (own.actor, own.command) == (ADMIN.name, command)
+    assert (own.from_state, own.to_state) == (state.value, expected.value)
+    assert own.version == after.version
+    if command not in CYCLE_EVENTS:
+        assert not cycle_events
+    assert all(e.actor == ADMIN.name and "cycle_id" in e.payload for e in cycle_events)

@@ -33,7 +33,7 @@ from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are fou
 if TYPE_CHECKING:
     from shared.fakes.anthropic_server import FakeAnthropicServer
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
 PID = "faulty"
 

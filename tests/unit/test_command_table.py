@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.commands import COMMANDS, Command, command_names, get_command
+from shared.domain.commands import COMMANDS, Command, Role, command_names, get_command
 from shared.domain.models import ScrumState as S
 from shared.domain.scrum import (
     SYSTEM_EVENTS,
@@ -50,15 +50,80 @@ REFERENCE_GLOBAL = (
     "resource status",
 )
 READS = {"backlog view", "sprint status", "state", "project list", "global status"}
-READS |= {"resource status"}
+READS |= {"resource status", "tdd status", "tdd logs", "tdd overview", "tdd metrics"}
+
+# The /tdd commands (reference-spec §2) against the Scrum states: reads anywhere, steering while
+# a sprint exists, /tdd start while it runs or is paused, /tdd halt_all also pauses the sprint.
+STEERABLE = (S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED)
+TDD_REFERENCE: dict[str, dict[S, S]] = {
+    **{f"tdd {r}": {s: s for s in ALL} for r in ("status", "logs", "overview", "metrics")},
+    "tdd start": {S.SPRINT_ACTIVE: S.SPRINT_ACTIVE, S.SPRINT_PAUSED: S.SPRINT_PAUSED},
+    **{
+        f"tdd {c}": {s: s for s in STEERABLE}
+        for c in ("pause", "resume", "abort", "skip_phase", "run_tests")
+    },
+    "tdd halt_all": {
+        S.SPRINT_ACTIVE: S.SPRINT_PAUSED,
+        S.SPRINT_PAUSED: S.SPRINT_PAUSED,
+        S.BLOCKED: S.BLOCKED,
+    },
+}
+# Manual advance verbs: phases advance only on recorded gate evidence, so they are refused.
+ADVANCE = ["next", "design", "test", "code", "refactor", "commit", "commit_tests", "commit_code"]
+ADVANCE += ["commit_refactor", "design_complete", "tests_ready", "code_green", "refactor_done"]
+ADVANCE += ["review_cycle"]
+TDD_ROLES = {
+    "tdd status": Role.VIEWER,
+    "tdd logs": Role.VIEWER,
+    "tdd overview": Role.VIEWER,
+    "tdd metrics": Role.VIEWER,
+    "tdd start": Role.MEMBER,
+    "tdd pause": Role.MEMBER,
+    "tdd resume": Role.MEMBER,
+    "tdd run_tests": Role.MEMBER,
+    "tdd abort": Role.APPROVER,
+    "tdd skip_phase": Role.APPROVER,
+    "tdd halt_all": Role.APPROVER,
+}
 
 PROJECT_COMMANDS = [c for c in COMMANDS.values() if c.scope == "project"]
 PAIRS = [(c, s) for c in PROJECT_COMMANDS for s in S]
 
 
 def test_every_reference_command_is_in_the_table() -> None:
-    missing = (set(REFERENCE) | set(REFERENCE_GLOBAL)) - set(COMMANDS)
+    tdd = set(TDD_REFERENCE) | {f"tdd {v}" for v in ADVANCE}
+    missing = (set(REFERENCE) | set(REFERENCE_GLOBAL) | tdd) - set(COMMANDS)
     assert not missing
+
+
+@pytest.mark.parametrize("name", sorted(TDD_REFERENCE))
+def test_tdd_command_states_and_roles(name: str) -> None:
+    command = COMMANDS[name]
+    assert command.scope == "project"
+    assert dict(command.transitions) == TDD_REFERENCE[name]
+    assert command.role is TDD_ROLES[name]
+    assert command.mutating is (name not in READS)
+
+
+@pytest.mark.parametrize("verb", ADVANCE)
+def test_manual_advance_verbs_are_refused_everywhere_naming_the_override(verb: str) -> None:
+    command = COMMANDS[f"tdd {verb}"]
+    assert not command.allowed_from
+    assert not command.mutating
+    assert "skip_phase" in command.help
+    for state in S:
+        message = _message(command.name, state)
+        assert message.startswith(f"/tdd {verb} is not allowed in state {state.value}.")
+        assert "only on gate evidence" in message
+        assert "/tdd skip_phase <story> <justification> (approver)" in message
+        assert "/tdd run_tests" in message
+        assert command.name not in allowed_commands(state)
+
+
+def test_tdd_commands_live_in_one_group() -> None:
+    tdd = [c for c in COMMANDS.values() if c.path[0] == "tdd"]
+    assert len(tdd) == len(TDD_REFERENCE) + len(ADVANCE)
+    assert all(len(c.path) == 2 for c in tdd)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))

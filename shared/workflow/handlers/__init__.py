@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from shared.workflow.handlers import approvals, backlog, epics, review, sprints
+from shared.workflow.handlers import approvals, backlog, epics, review, sprints, tdd
 
 __all__ = ["HANDLERS", "Handler"]
 
@@ -26,4 +26,11 @@ HANDLERS: dict[str, Handler] = {
     "suggest_fix": review.suggest_fix,
     "skip_task": review.skip_task,
     "feedback": review.feedback,
+    "tdd start": tdd.start,
+    "tdd pause": tdd.pause,
+    "tdd resume": tdd.resume,
+    "tdd halt_all": tdd.halt_all,
+    "tdd abort": tdd.abort,
+    "tdd skip_phase": tdd.skip_phase,
+    "tdd run_tests": tdd.run_tests,
 }

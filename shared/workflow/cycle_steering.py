@@ -1,0 +1,106 @@
+"""Human steering of a TDD cycle inside a command's transaction: pause, resume, abort, skip a
+phase, re-run a phase. Each writes the cycle, records a cycle event naming who did it, and
+returns the job to enqueue, if any. Whether the command may act on the cycle is the caller's
+check (`shared.domain.tdd_steering`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.domain.models import StoryStatus, utcnow
+from shared.domain.tdd import NEXT_PHASE, CycleStatus, PhaseSkip, TDDCycle
+from shared.jobs.specs import JobSpec, phase_job
+from shared.state import keys
+from shared.state.timeline import TimelineEvent
+from shared.workflow import cycles
+from shared.workflow.repo import require_story
+
+if TYPE_CHECKING:
+    from shared.state.store import Transaction
+
+__all__ = ["abort", "cycle_event", "job_holds", "pause", "rerun", "resume", "skip"]
+
+
+def cycle_event(actor: str, command: str, cycle: TDDCycle, **extra: Any) -> TimelineEvent:
+    payload = {"cycle_id": cycle.id, "story_id": cycle.story_id, "phase": cycle.phase.value}
+    return TimelineEvent(actor=actor, command=command, payload=payload | extra)
+
+
+async def job_holds(tx: Transaction, cycle: TDDCycle) -> bool:
+    """Whether a worker still holds the cycle's lease, i.e. its job is still running."""
+    expiry = await tx.reader.zscore(keys.slots(cycle.project_id), cycle.id)
+    if expiry is None:
+        return False
+    seconds, micros = await tx.reader.time()
+    now_ms = int(seconds) * 1_000 + int(micros) // 1_000
+    return float(expiry) > now_ms
+
+
+def pause(tx: Transaction, cycle: TDDCycle, actor: str) -> TimelineEvent:
+    """No job takes a paused cycle; a running job records its attempt without moving on."""
+    tx.put(
+        cycles.cycle_key(cycle.project_id, cycle.id),
+        cycle.touched(status=CycleStatus.PAUSED, paused_from=cycle.status),
+    )
+    return cycle_event(actor, "cycle paused", cycle, was=cycle.status.value)
+
+
+async def resume(
+    tx: Transaction, cycle: TDDCycle, actor: str
+) -> tuple[TimelineEvent, JobSpec | None]:
+    """Paused while its job still runs: the job simply goes on. Otherwise queue the phase."""
+    pid = cycle.project_id
+    if cycle.paused_from is CycleStatus.RUNNING and await job_holds(tx, cycle):
+        tx.put(
+            cycles.cycle_key(pid, cycle.id),
+            cycle.touched(status=CycleStatus.RUNNING, paused_from=None),
+        )
+        return cycle_event(actor, "cycle resumed", cycle, job="running"), None
+    queued = tx.put(
+        cycles.cycle_key(pid, cycle.id),
+        cycle.touched(status=CycleStatus.QUEUED, run=cycle.run + 1, paused_from=None),
+    )
+    job = phase_job(pid, cycle.id, queued.phase.value, queued.run)
+    return cycle_event(actor, "cycle resumed", cycle, job="queued", run=queued.run), job
+
+
+async def abort(tx: Transaction, cycle: TDDCycle, actor: str) -> TimelineEvent:
+    """End the cycle; the story goes back to waiting in the sprint, still linked to the aborted
+    cycle so the scheduler leaves it alone until /tdd start."""
+    pid = cycle.project_id
+    story = await require_story(tx, pid, cycle.story_id)
+    ended = cycle.touched(status=CycleStatus.ABORTED, paused_from=None, completed_at=utcnow())
+    tx.put(cycles.cycle_key(pid, cycle.id), ended)
+    tx.put(keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.SPRINT))
+    return cycle_event(actor, "cycle aborted", cycle, was=cycle.status.value)
+
+
+def skip(
+    tx: Transaction, cycle: TDDCycle, actor: str, justification: str
+) -> tuple[TDDCycle, TimelineEvent, JobSpec | None]:
+    """Move past the current phase without its gate. A paused cycle stays paused at the next
+    phase; a queued one gets a job for it. Skipping COMMIT finishes the cycle (the caller
+    finishes the story)."""
+    pid = cycle.project_id
+    record = PhaseSkip(phase=cycle.phase.value, by=actor, justification=justification)
+    event = cycle_event(actor, "phase skipped", cycle, justification=justification)
+    changes: dict[str, Any] = {"skips": [*cycle.skips, record], "hint": None, "last_refusal": None}
+    nxt = NEXT_PHASE[cycle.phase]
+    if nxt is None:
+        changes |= {"status": CycleStatus.DONE, "paused_from": None, "completed_at": utcnow()}
+        return tx.put(cycles.cycle_key(pid, cycle.id), cycle.touched(**changes)), event, None
+    if cycle.status is CycleStatus.PAUSED:
+        changes |= {"phase": nxt, "paused_from": CycleStatus.QUEUED}
+        return tx.put(cycles.cycle_key(pid, cycle.id), cycle.touched(**changes)), event, None
+    changes |= {"phase": nxt, "status": CycleStatus.QUEUED, "run": cycle.run + 1}
+    moved = tx.put(cycles.cycle_key(pid, cycle.id), cycle.touched(**changes))
+    return moved, event, phase_job(pid, cycle.id, nxt.value, moved.run)
+
+
+async def rerun(tx: Transaction, cycle: TDDCycle, actor: str) -> tuple[TimelineEvent, JobSpec]:
+    """A fresh job for the current phase; the queued one finds it is no longer its turn."""
+    job = await cycles.requeue_in(tx, cycle.project_id, cycle.id)
+    if job is None:
+        raise RuntimeError(f"cycle {cycle.id} is {cycle.status.value}; the caller checks it")
+    return cycle_event(actor, "phase rerun", cycle, run=job.kwargs["run"]), job
