@@ -87,6 +87,9 @@ class TDDCycle(Entity):
         description="Status when paused; RUNNING means its job may still record (then QUEUED)",
     )
     skips: list[PhaseSkip] = Field(default_factory=list)
+    waiting_for: str | None = Field(
+        default=None, description="With WAITING: 'sprint' (to run again) or 'approval' (a human)"
+    )
 
     def attempt(self, phase: Phase | None = None) -> int:
         return self.attempts.get((phase or self.phase).value, 0)

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["acquire", "holders", "release", "renew"]
+__all__ = ["acquire", "cycle_holder", "holders", "release", "renew"]
+
+
+def cycle_holder(cycle_id: str, run: int) -> str:
+    """One slot member per job run, so a retaken phase never shares its lease with the old job."""
+    return f"{cycle_id}#{run}"
+
 
 _NOW_MS = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from shared.domain.models import StoryStatus, utcnow
 from shared.domain.tdd import NEXT_PHASE, CycleStatus, PhaseSkip, TDDCycle
 from shared.jobs.specs import JobSpec, phase_job
-from shared.state import keys
+from shared.state import keys, slots
 from shared.state.timeline import TimelineEvent
 from shared.workflow import cycles
 from shared.workflow.repo import require_story
@@ -29,7 +29,8 @@ def cycle_event(actor: str, command: str, cycle: TDDCycle, **extra: Any) -> Time
 
 async def job_holds(tx: Transaction, cycle: TDDCycle) -> bool:
     """Whether a worker still holds the cycle's lease, i.e. its job is still running."""
-    expiry = await tx.reader.zscore(keys.slots(cycle.project_id), cycle.id)
+    holder = slots.cycle_holder(cycle.id, cycle.run)
+    expiry = await tx.reader.zscore(keys.slots(cycle.project_id), holder)
     if expiry is None:
         return False
     seconds, micros = await tx.reader.time()

@@ -191,6 +191,7 @@ async def requeue_in(
         "status": CycleStatus.QUEUED,
         "run": cycle.run + 1,
         "attempts": attempts,
+        "waiting_for": None,
     }
     if hint is not None:
         changes["hint"] = hint
@@ -294,6 +295,13 @@ async def _apply_criteria(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcom
 async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpec]:
     pid = cycle.project_id
     _event(tx, pid, "phase refused", {**_summary(cycle, cycle.evidence[-1]), "reason": reason})
+    if cycle.attempt() >= MAX_ATTEMPTS and not await _can_block(tx, pid):
+        # paused or already blocked: the story's last attempt runs again once the sprint does
+        waiting = cycle.touched(
+            status=CycleStatus.WAITING, waiting_for="sprint", last_refusal=reason
+        )
+        tx.put(cycle_key(pid, cycle.id), waiting)
+        return []
     if cycle.attempt() >= MAX_ATTEMPTS:
         tx.put(
             cycle_key(pid, cycle.id), cycle.touched(status=CycleStatus.BLOCKED, last_refusal=reason)
@@ -304,6 +312,11 @@ async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpe
     retry = cycle.touched(status=CycleStatus.QUEUED, run=cycle.run + 1, last_refusal=reason)
     tx.put(cycle_key(pid, cycle.id), retry)
     return [phase_job(pid, cycle.id, cycle.phase.value, retry.run)]
+
+
+async def _can_block(tx: Transaction, project_id: str) -> bool:
+    project = await tx.get(Project, keys.project(project_id))
+    return project is not None and project.state is ScrumState.SPRINT_ACTIVE
 
 
 def _summary(cycle: TDDCycle, evidence: PhaseEvidence) -> dict[str, Any]:

@@ -152,7 +152,9 @@ async def test_a_provider_give_back_while_paused_stays_paused(store: Store) -> N
 async def test_resume_before_the_running_job_records_lets_it_carry_on(store: Store) -> None:
     pid, (first, _) = await sprint_with_cycles(store)
     taken = await take_current(store, pid, first)
-    await slots.acquire(store.redis, keys.slots(pid), taken.id, 60_000, 5)  # the job's lease
+    await slots.acquire(
+        store.redis, keys.slots(pid), slots.cycle_holder(taken.id, taken.run), 60_000, 5
+    )  # the job's lease
     await run(store, "tdd pause", {"story_id": first}, project_id=pid)
 
     resumed = await run(store, "tdd resume", {"story_id": first}, project_id=pid)
@@ -316,7 +318,9 @@ async def test_skip_phase_refuses_while_a_job_runs_the_phase(store: Store) -> No
 async def test_skip_phase_waits_for_a_paused_job_to_record(store: Store) -> None:
     pid, (first, _) = await sprint_with_cycles(store)
     taken = await take_current(store, pid, first)
-    await slots.acquire(store.redis, keys.slots(pid), taken.id, 60_000, 5)
+    await slots.acquire(
+        store.redis, keys.slots(pid), slots.cycle_holder(taken.id, taken.run), 60_000, 5
+    )
     await run(store, "tdd pause", {"story_id": first}, project_id=pid)
     with pytest.raises(InvalidTransition, match="has not recorded its attempt yet"):
         await skip(store, pid, first)

@@ -161,3 +161,30 @@ async def test_a_garbled_or_overloaded_provider_delays_the_work_but_costs_no_att
     assert set(done.attempts.values()) == {1}
     applied = fake_model.stats()["faults_applied"]
     assert applied == {"malformed_tool_input": 1, "529": 4, "429": 4}
+
+
+async def test_pause_stops_a_running_agent_at_once_and_resume_finishes_the_story(
+    pool: Pool, sample_repo: Path, fake_model: FakeAnthropicServer
+) -> None:
+    fake_model.inject(FaultKind.SLOW, 1, delay_s=60)
+    (story_id,) = await sprint_of(pool, sample_repo, ["Add two numbers"])
+
+    async def hanging() -> bool:
+        applied: dict[str, int] = fake_model.stats()["faults_applied"]
+        return applied.get(FaultKind.SLOW.value) == 1
+
+    await pool.until(hanging, timeout_s=30)
+    await pool.command("tdd pause", {"story_id": story_id}, project_id=PID)
+
+    async def given_back() -> bool:
+        c = await cycle(pool, story_id)
+        return c.status is CycleStatus.PAUSED and c.paused_from is CycleStatus.QUEUED
+
+    await pool.until(given_back, timeout_s=10)  # the hung model call did not have to end
+    assert (await cycle(pool, story_id)).attempt() == 0  # a paused attempt is not counted
+    await pool.command("tdd resume", {"story_id": story_id}, project_id=PID)
+
+    await pool.until(lambda: state_is(pool, ScrumState.SPRINT_REVIEW), timeout_s=90)
+    done = await cycle(pool, story_id)
+    assert refusals(done) == []
+    assert set(done.attempts.values()) == {1}

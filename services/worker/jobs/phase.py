@@ -15,7 +15,7 @@ from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable
 from shared.domain.evidence import PhaseEvidence
 from shared.domain.models import Project, Story
-from shared.domain.tdd import TDDCycle
+from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.jobs.queue import enqueue_all
 from shared.state import keys, slots, timeline
 from shared.state.timeline import TimelineEvent
@@ -26,11 +26,13 @@ __all__ = ["run_phase"]
 
 log = structlog.get_logger("worker.phase")
 _SLOT_WAIT_S = 2.0
+_WATCH_S = 1.0
+_PAUSED = "paused"
 
 
 async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: int) -> str:
     d = deps(ctx)
-    holder = slot_holder(cycle_id, run)
+    holder = slots.cycle_holder(cycle_id, run)
     if not await _acquire(d, project_id, holder):
         raise Retry(defer=_SLOT_WAIT_S)
     try:
@@ -43,11 +45,6 @@ async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: in
             return await _run_fenced(d, ctx, cycle)
     finally:
         await _release(d, project_id, holder)
-
-
-def slot_holder(cycle_id: str, run: int) -> str:
-    """One slot member per job run, so a retaken phase never shares its lease with the old job."""
-    return f"{cycle_id}#{run}"
 
 
 async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> str:
@@ -63,6 +60,10 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
         current = asyncio.current_task()
         if current is not None and current.cancelling():
             raise  # arq's job timeout or shutdown: the scheduler retakes the phase
+        if beat.done() and not beat.cancelled() and beat.result() == _PAUSED:
+            await cycles.give_back(d.store, cycle)  # not an attempt; /tdd resume queues it
+            log.info("phase_stopped_paused")
+            return "paused"
         log.warning("phase_lease_lost")
         return "lease lost"
     except ProviderUnavailable as exc:
@@ -129,15 +130,19 @@ def _runner(d: WorkerDeps) -> PhaseRunner:
     )
 
 
-async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOutcome]) -> None:
-    holder, redis = slot_holder(cycle.id, cycle.run), d.store.redis
+async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOutcome]) -> str:
+    """Renew the leases and watch for /tdd pause; stop the work when either says so."""
+    holder, redis = slots.cycle_holder(cycle.id, cycle.run), d.store.redis
+    key = cycles.cycle_key(cycle.project_id, cycle.id)
     while True:
-        await asyncio.sleep(d.lease_ms / 3000)
+        await asyncio.sleep(min(d.lease_ms / 3000, _WATCH_S))
         kept = await slots.renew(redis, keys.slots(cycle.project_id), holder, d.lease_ms)
         kept = kept and await slots.renew(redis, keys.AGENT_SLOTS, holder, d.lease_ms)
-        if not kept:
+        current = await d.store.get(TDDCycle, key)
+        paused = current is not None and current.status is CycleStatus.PAUSED
+        if not kept or paused:
             work.cancel()
-            return
+            return _PAUSED if kept else "lease lost"
 
 
 async def _acquire(d: WorkerDeps, project_id: str, holder: str) -> bool:

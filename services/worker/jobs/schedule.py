@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from services.worker.deps import WorkerDeps, deps
-from services.worker.jobs.phase import slot_holder
 from shared.domain.models import Project, ProjectStatus, ScrumState, Sprint, StoryStatus
 from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.jobs.queue import enqueue_all
@@ -75,7 +74,9 @@ async def _retake(d: WorkerDeps, project_id: str, stories: list[Story]) -> list[
 
 
 async def _orphaned(d: WorkerDeps, cycle: TDDCycle, live: set[str]) -> bool:
-    holder = slot_holder(cycle.id, cycle.run)
+    holder = slots.cycle_holder(cycle.id, cycle.run)
+    if cycle.status is CycleStatus.WAITING:
+        return cycle.waiting_for == "sprint"  # refused while the sprint could not block it
     if cycle.status is CycleStatus.RUNNING:
         return holder not in live  # its worker stopped renewing the lease
     if cycle.status is not CycleStatus.QUEUED or holder in live:
