@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
 
 from services.cli import output
 from services.cli.client import ApiError, ApiUnreachable
+from services.cli.demo_agents import DemoStalled
 from services.cli.demo_steps import STEPS, DemoRun, Step
 from services.cli.sample_repo import make_sample_repo
+from services.cli.session import state_dir
 from services.cli.stack import Stack, StackError, free_port
 from shared.platform.embedded_redis import EmbeddedRedisError
 
@@ -28,17 +30,21 @@ def demo() -> None:
     raise typer.Exit(run_demo())
 
 
-def run_demo(steps: list[Step] | None = None) -> int:
-    """Start a private stack in a temp dir, run ``steps`` (default `STEPS`), stop; an exit code."""
+def run_demo(steps: list[Step] | None = None, repo_parent: Path | None = None) -> int:
+    """Start a private stack in a temp dir, run ``steps`` (default `STEPS`), stop; an exit code.
+
+    The sample repository is kept (under the state dir unless `repo_parent` is given) so the
+    agents' branches can be inspected afterwards."""
+    repo = make_sample_repo(_repo_path(repo_parent or state_dir() / "demo"))
     with tempfile.TemporaryDirectory(prefix="awf-demo-") as tmp:
         root = Path(tmp)
-        repo = make_sample_repo(root / "calculator")
         stack = Stack(
             root / "state",
             port=free_port(),
             appendonly=False,
             jwt_secret=secrets.token_urlsafe(48),
             env={"AWF_ENV": "dev"},
+            workers=_WORKERS,
         )
         try:
             with output.err_console.status("starting a private stack…"):
@@ -51,10 +57,25 @@ def run_demo(steps: list[Step] | None = None) -> int:
         except (StackError, EmbeddedRedisError) as exc:
             output.error(str(exc))
             code = 1
+        except DemoStalled as exc:
+            output.error(f"{exc}\n{_worker_logs(stack)}")
+            code = 1
         finally:
-            stack.stop()
-    output.out.print("[dim]private stack stopped; its temporary data is removed[/dim]")
+            with output.err_console.status("stopping the private stack…"):
+                stack.stop()
+    output.out.print(f"[dim]private stack stopped; the sample repository stays at[/dim] {repo}")
     return code
+
+
+_WORKERS = 2
+
+
+def _repo_path(parent: Path) -> Path:
+    return parent / f"calculator-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def _worker_logs(stack: Stack) -> str:
+    return "\n".join(f"--- {c.name}\n{c.log_tail(15)}" for c in stack.agents.children)
 
 
 def run_steps(run: DemoRun, steps: list[Step]) -> int:

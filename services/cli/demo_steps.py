@@ -11,34 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.cli import output
 from services.cli.client import ApiClient
 from services.cli.commands import show
-from services.cli.render import timeline_table
+from services.cli.demo_agents import (
+    follow_sprint,
+    show_code,
+    show_review,
+    show_workflow_timeline,
+    wait_for_proposals,
+)
 from shared.domain.commands import COMMANDS
 
 __all__ = ["EPIC", "STEPS", "DemoRun", "Step"]
 
 EPIC: dict[str, Any] = {
     "title": "Basic arithmetic",
-    "description": "Give the calculator the basic arithmetic operations, each test first.",
-    "stories": [
-        {
-            "title": "Add two numbers",
-            "description": "add(a, b) returns the sum.",
-            "acceptance_criteria": ["add(2, 3) == 5", "add(-1, 1) == 0"],
-        },
-        {
-            "title": "Subtract",
-            "description": "subtract(a, b) returns a minus b.",
-            "acceptance_criteria": ["subtract(5, 3) == 2", "subtract(0, 4) == -4"],
-        },
-        {
-            "title": "Multiply",
-            "description": "multiply(a, b) returns the product.",
-            "acceptance_criteria": ["multiply(3, 4) == 12", "multiply(7, 0) == 0"],
-        },
-    ],
+    "description": "Give the calculator add, subtract and multiply, each built test first.",
 }
 
 
@@ -72,7 +60,12 @@ class Step:
 
 
 def register_project(run: DemoRun) -> None:
-    args = {"repo_url": str(run.repo), "name": "Calculator", "id": run.project_id}
+    args = {
+        "repo_url": str(run.repo),
+        "name": "Calculator",
+        "id": run.project_id,
+        "mode": "autonomous",
+    }
     run.command("project register", args)
 
 
@@ -81,8 +74,7 @@ def start_project(run: DemoRun) -> None:
 
 
 def create_epic(run: DemoRun) -> None:
-    body = run.command("epic", EPIC)
-    run.story_ids = list(body["result"].get("proposed_story_ids") or [])
+    run.command("epic", EPIC)
 
 
 def approve_all(run: DemoRun) -> None:
@@ -98,30 +90,35 @@ def plan_sprint(run: DemoRun) -> None:
     run.command("sprint plan", {"goal": "Add, subtract and multiply, test first"})
 
 
-def show_timeline(run: DemoRun) -> None:
-    body = run.client.get(f"/api/v1/projects/{run.project_id}/timeline")
-    output.out.print(timeline_table(body.get("events") or []))
-
-
 STEPS: list[Step] = [
     Step(
         "Register the sample repository as a project",
-        "awf project register <repo>",
+        "awf project register <repo> --mode autonomous",
         register_project,
     ),
     Step("Let agents work on it", "awf project start calculator", start_project),
     Step(
-        "Create an epic with three proposed stories",
-        'awf epic "Give the calculator…" --story "Add two numbers" --story Subtract --story Multiply',
+        "Write an epic",
+        'awf epic "Give the calculator add, subtract and multiply, each built test first."',
         create_epic,
     ),
-    Step("Where are we?", "awf state", lambda run: run.command("state")),
+    Step(
+        "The backlog agent proposes stories",
+        "awf backlog view --status proposed",
+        wait_for_proposals,
+    ),
     Step("Approve every proposed story", "awf approve", approve_all),
-    Step("The backlog", "awf backlog view", lambda run: run.command("backlog view")),
     Step("Move Multiply to the top", "awf backlog prioritize <story> top", prioritize_multiply),
     Step("Plan a sprint", 'awf sprint plan --goal "Add, subtract and multiply…"', plan_sprint),
     Step("Start the sprint", "awf sprint start", lambda run: run.command("sprint start")),
-    Step("Sprint status", "awf sprint status", lambda run: run.command("sprint status")),
-    Step("Where are we now?", "awf state", lambda run: run.command("state")),
-    Step("The timeline: every change, who made it, from → to", "(GET …/timeline)", show_timeline),
+    Step(
+        "Agents at work: DESIGN → TEST_RED → CODE_GREEN → REFACTOR → COMMIT per story",
+        "awf watch",
+        follow_sprint,
+    ),
+    Step("Sprint review", "awf tdd overview · awf sprint status", show_review),
+    Step(
+        "The timeline: every change, who made it, from → to", "awf timeline", show_workflow_timeline
+    ),
+    Step("The code the agents wrote", "git log main..awf/<story>", show_code),
 ]

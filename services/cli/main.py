@@ -15,6 +15,7 @@ from services.cli.context import CliState
 from services.cli.demo import demo
 from services.cli.token import token
 from services.cli.up import up
+from services.cli.watch import watch
 
 __all__ = ["app", "main"]
 
@@ -78,6 +79,7 @@ register_commands(app)
 app.command("token")(token)
 app.command("up")(up)
 app.command("demo")(demo)
+app.command("watch")(watch)
 
 
 def main() -> None:

@@ -12,11 +12,13 @@ import httpx
 
 __all__ = [
     "ApiProcess",
+    "Child",
     "free_port",
     "free_port_block",
     "is_ready",
     "port_in_use",
     "spawn_api",
+    "spawn_module",
 ]
 
 
@@ -59,19 +61,36 @@ def port_in_use(host: str, port: int) -> bool:
         return False
 
 
-def spawn_api(port: int, url: str, env: dict[str, str], log_path: Path) -> ApiProcess:
-    """``python -m services.api`` in its own process group, stdout and stderr in ``log_path``."""
+@dataclass
+class Child:
+    """Any of our service processes (worker, model server), with its log."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        return ApiProcess(0, "", self.process, self.log_path).log_tail(lines)
+
+
+def spawn_module(
+    module: str, env: dict[str, str], log_path: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """``python -m <module>`` in its own process group, stdout and stderr in ``log_path``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.api"],
+        return subprocess.Popen(  # noqa: S603 - our own modules, fixed arguments
+            [sys.executable, "-m", module, *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0,  # a terminal's Ctrl-C reaches `awf up`, which stops us in order
         )
-    return ApiProcess(port, url, process, log_path)
+
+
+def spawn_api(port: int, url: str, env: dict[str, str], log_path: Path) -> ApiProcess:
+    return ApiProcess(port, url, spawn_module("services.api", env, log_path), log_path)
 
 
 def is_ready(http: httpx.Client, url: str) -> bool:

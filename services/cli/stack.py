@@ -18,7 +18,15 @@ from typing import Self
 
 import httpx
 
-from services.cli.processes import ApiProcess, free_port, is_ready, port_in_use, spawn_api
+from services.cli.agent_tier import AgentTier, AgentTierError
+from services.cli.processes import (
+    ApiProcess,
+    Child,
+    free_port,
+    is_ready,
+    port_in_use,
+    spawn_api,
+)
 from shared.domain.commands import Role
 from shared.platform.auth import mint_token
 from shared.platform.embedded_redis import EmbeddedRedis
@@ -46,6 +54,7 @@ class Stack:
         appendonly: bool = True,
         ready_timeout: float = 20.0,
         stop_timeout: float = 10.0,
+        workers: int = 0,
     ) -> None:
         self.data_dir, self.host, self.port, self.replicas = data_dir, host, port, replicas
         self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
@@ -55,6 +64,7 @@ class Stack:
         self._given_redis_url = redis_url
         self.redis = None if redis_url else EmbeddedRedis(data_dir / "redis", appendonly=appendonly)
         self.apis: list[ApiProcess] = []
+        self.agents = AgentTier(data_dir, workers, ready_timeout=ready_timeout)
 
     @property
     def redis_url(self) -> str:
@@ -73,13 +83,14 @@ class Stack:
         pids = {f"api:{api.port}": api.process.pid for api in self.apis}
         if self.redis and self.redis.pid:
             pids["redis"] = self.redis.pid
-        return pids
+        return pids | self.agents.pids
 
     def admin_token(self, ttl: timedelta = timedelta(days=30), subject: str = "awf-up") -> str:
         return mint_token(self.jwt_secret, subject, Role.ADMIN, ttl)
 
     def start(self) -> None:
-        """Start Redis, then every API replica, and wait until each answers /readyz."""
+        """Start Redis, every API replica (waiting until each answers /readyz), then the
+        workers and, without ANTHROPIC_API_KEY, the local scripted model."""
         ports = [self.port + i for i in range(self.replicas)]
         busy = [p for p in ports if port_in_use(self.host, p)]
         if busy:
@@ -91,12 +102,18 @@ class Stack:
                 self.redis.start()
             self.apis = [self._spawn(p) for p in ports]
             self._wait_ready()
+            self.agents.start(self._child_env(self.port))
+        except AgentTierError as exc:
+            self.stop()
+            raise StackError(str(exc)) from exc
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """SIGTERM the APIs, SIGKILL any left after ``stop_timeout``, then stop Redis."""
+        """Stop the agent tier, then SIGTERM the APIs (SIGKILL any left after
+        ``stop_timeout``), then stop Redis."""
+        self.agents.stop()
         for api in self.apis:
             if api.process.poll() is None:
                 api.process.send_signal(signal.SIGTERM)
@@ -110,9 +127,9 @@ class Stack:
         if self.redis:
             self.redis.stop()
 
-    def dead(self) -> list[ApiProcess]:
-        """API children that have exited."""
-        return [api for api in self.apis if api.process.poll() is not None]
+    def dead(self) -> list[ApiProcess | Child]:
+        """Children that have exited."""
+        return [api for api in self.apis if api.process.poll() is not None] + self.agents.dead()
 
     def __enter__(self) -> Self:
         self.start()

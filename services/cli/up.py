@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from services.cli import output
+from services.cli.processes import ApiProcess
 from services.cli.session import (
     Session,
     pid_alive,
@@ -35,11 +36,20 @@ def up(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="First API port.")] = 8000,
     replicas: Annotated[int, typer.Option("--replicas", min=1, max=32, help="API processes.")] = 1,
     host: Annotated[str, typer.Option("--host", help="Interface the API binds to.")] = "127.0.0.1",
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, max=32, help="Agent worker processes (0: none).")
+    ] = 1,
 ) -> None:
-    """Start Redis (embedded unless REDIS_URL is set) and the API; Ctrl-C stops everything."""
+    """Start Redis (embedded unless REDIS_URL is set), the API and the agent workers (with a
+    local scripted model when ANTHROPIC_API_KEY is unset); Ctrl-C stops everything."""
     _refuse_if_running()
     stack = Stack(
-        state_dir(), host=host, port=port, replicas=replicas, redis_url=os.environ.get("REDIS_URL")
+        state_dir(),
+        host=host,
+        port=port,
+        replicas=replicas,
+        redis_url=os.environ.get("REDIS_URL"),
+        workers=workers,
     )
     previous = {
         s: signal.signal(s, _raise_shutdown) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -80,8 +90,9 @@ def _watch(stack: Stack) -> int:
         time.sleep(0.5)
         dead = stack.dead()
         if dead:
-            api = dead[0]
-            output.error(f"API on port {api.port} exited; last output:\n{api.log_tail()}")
+            child = dead[0]
+            name = f"API on port {child.port}" if isinstance(child, ApiProcess) else child.name
+            output.error(f"{name} exited; last output:\n{child.log_tail()}")
             return 1
 
 
@@ -108,6 +119,12 @@ def status_table(stack: Stack) -> Table:
         table.add_row("redis (REDIS_URL)", "-", _redacted(stack.redis_url), "external")
     for api in stack.apis:
         table.add_row(f"api :{api.port}", str(api.process.pid), api.url, "[green]ready[/green]")
+    agents = stack.agents
+    if agents.model is not None:
+        model = f"{agents.model_url} (scripted; set ANTHROPIC_API_KEY for Claude)"
+        table.add_row("model (local)", str(agents.model.process.pid), model, "[green]ready[/green]")
+    for worker in agents.children:
+        table.add_row(worker.name, str(worker.process.pid), "-", "[green]running[/green]")
     return table
 
 

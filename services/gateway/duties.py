@@ -68,11 +68,20 @@ def _heartbeat(settings: Settings, redis: Redis) -> LeaderDuty:
     return HeartbeatDuty(redis, settings.gateway.heartbeat_interval_s)
 
 
-DUTIES: dict[str, DutyFactory] = {"heartbeat": _heartbeat}
+def _discord(settings: Settings, redis: Redis) -> LeaderDuty:
+    from services.gateway.discord.duty import DiscordDuty  # hikari is loaded only when used
+
+    return DiscordDuty(settings, redis)
+
+
+DUTIES: dict[str, DutyFactory] = {"heartbeat": _heartbeat, "discord": _discord}
 
 
 def build_duty(settings: Settings, redis: Redis) -> LeaderDuty:
-    return DUTIES[settings.gateway.duty](settings, redis)
+    name = settings.gateway.duty
+    if name == "auto":
+        name = "discord" if settings.discord_bot_token else "heartbeat"
+    return DUTIES[name](settings, redis)
 
 
 def identify_policy(gateway: GatewaySettings) -> IdentifyPolicy:

@@ -123,8 +123,20 @@ def overview_row(story: Story, cycle: TDDCycle | None) -> dict[str, Any]:
             "test_runs": cycle.test_runs,
             "last_refusal": cycle.last_refusal,
             "updated_at": cycle.updated_at.isoformat(),
+            "tokens": cycle.input_tokens + cycle.output_tokens,
+            "cost_usd": round(cycle.cost_usd, 4),
+            **_last_test_counts(cycle),
         }
     return row
+
+
+def _last_test_counts(cycle: TDDCycle) -> dict[str, int | None]:
+    runs = [e.test_run for e in cycle.evidence if e.test_run is not None]
+    if not runs:
+        return {"tests_passed": None, "tests_failed": None}
+    last = runs[-1]
+    failed = len(last.ids(Outcome.FAILED)) + len(last.ids(Outcome.ERROR))
+    return {"tests_passed": len(last.ids(Outcome.PASSED)), "tests_failed": failed}
 
 
 def mentions(payload: Mapping[str, Any], story_ids: set[str], cycle_ids: set[str]) -> bool:

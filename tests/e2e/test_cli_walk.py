@@ -43,7 +43,7 @@ def up(awf_env: dict[str, str], tmp_path: Path) -> Iterator[Up]:
     log = tmp_path / "up.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*awf_command(), "up", "--port", str(free_port())],
+            [*awf_command(), "up", "--port", str(free_port()), "--workers", "0"],
             env=awf_env,
             stdout=out,
             stderr=subprocess.STDOUT,
