@@ -121,8 +121,10 @@ class DiscordSettings(_Section):
 class GatewaySettings(_Section):
     """The gateway's leader election (one pod runs the shard) and its Discord guards."""
 
-    duty: Literal["heartbeat"] = Field(
-        default="heartbeat", description="what the leader runs while it holds the lease"
+    duty: Literal["auto", "discord", "heartbeat"] = Field(
+        default="auto",
+        description="what the leader runs: the Discord bot, or a heartbeat only (auto: the "
+        "bot when DISCORD_BOT_TOKEN is set)",
     )
     lease_ttl_s: float = Field(
         default=6.0, ge=1, le=60, description="a crashed leader is replaced within about this"

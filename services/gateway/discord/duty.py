@@ -1,0 +1,172 @@
+"""The leader's Discord duty: one hikari GatewayBot (shard 0 of 1) answering interactions.
+
+On `start` it reserves an IDENTIFY from the cluster budget, re-syncs the slash commands when
+the table changed, connects, and hands every INTERACTION_CREATE (its raw JSON, exactly as the
+HTTP endpoint gets it) to the shared handler; responses go out over REST. `stop` is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import hikari
+import httpx
+import structlog
+
+from services.gateway.discord.delivery import TOKEN_TTL_S
+from services.gateway.discord.rest import DiscordRest, DiscordRestError
+from services.gateway.discord.sync import sync_commands
+from services.gateway.discord.wiring import build_handler, default_catalog
+from services.gateway.duties import identify_policy
+from shared.jobs.queue import create_queue
+from shared.platform.errors import AppError
+from shared.state.gateway_guards import IdentifyGuard
+from shared.state.store import Store
+from shared.workflow.executor import execute
+
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+    from redis.asyncio import Redis
+
+    from services.gateway.discord.env import Executor
+    from services.gateway.discord.handler import InteractionHandler
+    from services.gateway.term import LeaderDuty, Term
+    from shared.platform.settings import Settings
+
+__all__ = ["DiscordDuty", "application_id", "discord_duty"]
+
+log = structlog.get_logger("gateway.discord")
+
+
+def application_id(token: str) -> str:
+    """A bot token's first segment is the base64 of the bot's (= application's) id."""
+    head = token.split(".", 1)[0]
+    try:
+        return base64.b64decode(head + "=" * (-len(head) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("DISCORD_BOT_TOKEN is not shaped like a bot token") from exc
+
+
+class DiscordDuty:
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        *,
+        executor: Executor = execute,
+        token_ttl_s: float = TOKEN_TTL_S,
+    ) -> None:
+        self._settings = settings
+        self._redis = redis
+        self._executor = executor
+        self._token_ttl_s = token_ttl_s
+        self._bot: hikari.GatewayBot | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._queue: ArqRedis | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, term: Term) -> None:
+        await self.stop()
+        token = self._token()
+        await IdentifyGuard(self._redis, identify_policy(self._settings.gateway)).wait_turn()
+        self._http = httpx.AsyncClient(timeout=10.0)
+        rest = DiscordRest(self._http, self._settings.discord.rest_url, token)
+        self._queue = await create_queue(self._require_redis_url())
+        handler = self._handler(rest, self._queue)
+        await self._sync(rest, application_id(token))
+        self._bot = self._new_bot(token, lambda payload: self._spawn(term, handler, rest, payload))
+        await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
+        log.info("discord_started", fence=term.grant.token)
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, set()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        bot, self._bot = self._bot, None
+        if bot is not None and bot.is_alive:
+            await bot.close()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            await queue.aclose()
+
+    def _token(self) -> str:
+        secret = self._settings.discord_bot_token
+        if secret is None or not secret.get_secret_value():
+            raise RuntimeError("DISCORD_BOT_TOKEN is not set: the Discord duty cannot connect.")
+        return secret.get_secret_value()
+
+    def _require_redis_url(self) -> str:
+        if not self._settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set: the Discord duty enqueues jobs in Redis.")
+        return self._settings.redis_url
+
+    def _handler(self, rest: DiscordRest, queue: ArqRedis) -> InteractionHandler:
+        return build_handler(
+            self._settings,
+            Store(self._redis),
+            queue,
+            rest,
+            executor=self._executor,
+            token_ttl_s=self._token_ttl_s,
+        )
+
+    async def _sync(self, rest: DiscordRest, app_id: str) -> None:
+        guild_id = self._settings.discord.command_guild_id
+        try:
+            await sync_commands(self._redis, rest, default_catalog(), app_id, guild_id)
+        except DiscordRestError as exc:  # the bot still answers the commands Discord has
+            log.warning("commands_sync_failed", error=str(exc))
+
+    def _new_bot(self, token: str, on_interaction: Any) -> hikari.GatewayBot:
+        bot = hikari.GatewayBot(
+            token,
+            rest_url=self._settings.discord.rest_url,
+            intents=hikari.Intents.GUILDS,
+            banner=None,
+            logs=None,
+            suppress_optimization_warning=True,
+        )
+
+        async def on_payload(event: hikari.ShardPayloadEvent) -> None:
+            if event.name == "INTERACTION_CREATE":
+                on_interaction(event.payload)
+
+        bot.subscribe(hikari.ShardPayloadEvent, on_payload)
+        return bot
+
+    def _spawn(
+        self, term: Term, handler: InteractionHandler, rest: DiscordRest, payload: Mapping[str, Any]
+    ) -> None:
+        if not term.holds():  # a deposed leader must not answer; the new one will
+            return
+        task = asyncio.create_task(_serve(handler, rest, payload), name="discord-interaction")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _serve(
+    handler: InteractionHandler, rest: DiscordRest, payload: Mapping[str, Any]
+) -> None:
+    try:
+        reply = await handler.handle(payload)
+        if reply.duplicate:
+            return
+        await rest.callback(str(payload["id"]), str(payload["token"]), reply.response)
+        if reply.later is not None:
+            await reply.later()
+    except (AppError, DiscordRestError) as exc:
+        log.warning("interaction_not_answered", interaction_id=payload.get("id"), error=str(exc))
+
+
+def discord_duty(settings: Settings, redis: Redis) -> LeaderDuty:
+    """A `DutyFactory` for `services.gateway.duties.DUTIES`."""
+    return DiscordDuty(settings, redis)
