@@ -21,7 +21,8 @@ from shared.agents.tools import ToolContext, execute_tool
 from shared.agents.workspace import Workspace
 from shared.domain import gates
 from shared.domain.evidence import PhaseEvidence, TestRun
-from shared.workflow.cycles import PhaseOutcome
+from shared.domain.models import ProjectMode
+from shared.workflow.cycles import PhaseOutcome, pending_ref
 
 if TYPE_CHECKING:
     import anthropic
@@ -60,6 +61,9 @@ class PhaseRunner:
             ws = await Workspace.clone(
                 project.repo_url, Path(tmp) / "repo", cycle.branch, project.default_branch
             )
+            if cycle.approved_sha:  # blocking mode: the human approved the last phase's result
+                await before_push()
+                await ws.adopt(cycle.approved_sha, pending_ref(story.id))
             base = await ws.head()
             agent = None
             if cycle.phase is not Phase.COMMIT:
@@ -114,11 +118,14 @@ class PhaseRunner:
         if phase is Phase.COMMIT:
             clean = await ws.is_clean()
             gate = gates.gate_commit(_require(run), clean, cycle.branch, project.default_branch)
-        sha = None
+        sha = pending = None
         if gate.passed and phase is not Phase.COMMIT:
             sha = await ws.commit(f"{story.id}: {phase.value} - {story.title} (attempt {attempt})")
-            if sha:
-                await before_push()  # a retaken phase's stale job must not push
+            await before_push()  # a retaken phase's stale job must not push
+            if project.mode is ProjectMode.BLOCKING:
+                await ws.push_pending(pending_ref(story.id))
+                pending = await ws.head()
+            elif sha:
                 await ws.push()
         head = await ws.head()
         evidence = PhaseEvidence(
@@ -137,6 +144,7 @@ class PhaseRunner:
             red_test_ids=gate.red_test_ids,
             test_file_digests=digests if phase is Phase.TEST_RED and gate.passed else None,
             design_note_path=design_note_path(story.id) if phase is Phase.DESIGN else None,
+            pending_sha=pending,
         )
 
     def _account(self, outcome: PhaseOutcome, agent: AgentRun) -> None:

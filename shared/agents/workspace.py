@@ -262,6 +262,22 @@ class Workspace:
         ref = f"refs/heads/{self.branch}"
         await self._git("push", "--quiet", "--no-verify", "origin", f"{ref}:{ref}")
 
+    async def push_pending(self, ref: str) -> None:
+        """Park HEAD on a scratch ref of the remote (``refs/awf/...``), not on any branch: a
+        phase result waiting for a human's approval."""
+        if not ref.startswith("refs/awf/"):
+            raise WorkspaceError(f"pending results live under refs/awf/, not {ref!r}")
+        await self._git("push", "--quiet", "--no-verify", "--force", "origin", f"HEAD:{ref}")
+
+    async def adopt(self, sha: str, ref: str) -> None:
+        """Move the story branch to an approved pending result and push it (fast-forward only)."""
+        await self._git("fetch", "--quiet", "--no-tags", "origin", ref)
+        fetched = (await self._git("rev-parse", "FETCH_HEAD")).stdout.strip()
+        if fetched != sha:
+            raise WorkspaceError(f"the pending result {ref} is {fetched[:12]}, not {sha[:12]}")
+        await self._git("merge", "--quiet", "--ff-only", sha)
+        await self.push()
+
     async def changed_files(self, since: str) -> list[str]:
         """Files that differ between commit ``since`` and the working tree (committed or not),
         new untracked files included."""

@@ -19,6 +19,9 @@ from shared.domain.models import ScrumState as S
 __all__ = ["COMMANDS", "Command", "Role", "Scope", "command_names", "get_command"]
 
 _BACKLOG_STATES = ALL_STATES - {S.SPRINT_REVIEW}
+_DECIDING_STATES = frozenset(
+    {S.BACKLOG_READY, S.SPRINT_PLANNED, S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED}
+)
 _REVIEW_HINT = "Complete the sprint review with /feedback or /request_changes first."
 _BACKLOG_HINTS = {S.SPRINT_REVIEW: _REVIEW_HINT}
 
@@ -37,17 +40,19 @@ _SCRUM_TABLE: tuple[Command, ...] = (
     ),
     Command(
         "approve",
-        "Approve proposed stories (no ids approves every pending story).",
+        "Approve proposed stories and, in blocking mode, phase results waiting for a human "
+        "(no ids approves everything pending).",
         a.ApproveArgs,
-        transitions={S.BACKLOG_READY: S.BACKLOG_READY},
+        transitions=same(_DECIDING_STATES),
         role=Role.APPROVER,
         hints={S.IDLE: "Nothing to approve. Create an epic with /epic first."},
     ),
     Command(
         "reject",
-        "Reject proposed stories, with a reason for the record.",
+        "Reject proposed stories or phase results, with a reason for the record (a rejected "
+        "phase result is retried with the reason).",
         a.RejectArgs,
-        transitions={S.BACKLOG_READY: S.BACKLOG_READY},
+        transitions=same(_DECIDING_STATES),
         role=Role.APPROVER,
         hints={S.IDLE: "Nothing to reject. Create an epic with /epic first."},
     ),

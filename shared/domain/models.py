@@ -116,6 +116,7 @@ class ApprovalKind(StrEnum):
     STORY_PROPOSAL = "story_proposal"
     BLOCKED_TASK = "blocked_task"
     SPRINT_REVIEW = "sprint_review"
+    PHASE_RESULT = "phase_result"  # blocking mode: an agent phase's result waits for a human
 
 
 class ApprovalStatus(StrEnum):

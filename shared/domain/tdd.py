@@ -71,6 +71,12 @@ class TDDCycle(Entity):
     branch: str = ""
     base_sha: str | None = None
     head_sha: str | None = None
+    pending_sha: str | None = Field(
+        default=None, description="Blocking mode: a passed result parked until approved"
+    )
+    approved_sha: str | None = Field(
+        default=None, description="An approved result the next job applies to the branch"
+    )
     red_test_ids: list[str] = Field(default_factory=list)
     test_file_digests: dict[str, str] = Field(default_factory=dict)
     design_note_path: str | None = None

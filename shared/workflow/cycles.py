@@ -8,10 +8,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.evidence import Outcome, PhaseEvidence
-from shared.domain.models import Project, ProjectStatus, ScrumState, Story, StoryStatus, new_id
+from shared.domain.models import (
+    ApprovalKind,
+    Project,
+    ProjectStatus,
+    ScrumState,
+    Story,
+    StoryStatus,
+    new_id,
+)
 from shared.domain.tdd import MAX_ATTEMPTS, NEXT_PHASE, CycleStatus, TDDCycle
 from shared.jobs.specs import JobSpec, phase_job, schedule_job
-from shared.platform.errors import AppError
+from shared.platform.errors import AppError, InvalidTransition
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
 from shared.workflow import system
@@ -24,10 +32,13 @@ __all__ = [
     "FencedOut",
     "PhaseOutcome",
     "abort_in",
+    "approve_result_in",
     "create",
     "cycle_key",
     "give_back",
+    "pending_ref",
     "record",
+    "reject_result_in",
     "requeue",
     "requeue_in",
     "start_in",
@@ -55,6 +66,7 @@ class PhaseOutcome:
     test_file_digests: dict[str, str] | None = None
     design_note_path: str | None = None
     acceptance_criteria: list[str] | None = None
+    pending_sha: str | None = None  # blocking mode: parked for a human, not pushed
 
 
 def cycle_key(project_id: str, cycle_id: str) -> str:
@@ -135,6 +147,8 @@ async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[J
         if current.fence != cycle.fence or current.status is not CycleStatus.RUNNING:
             raise FencedOut(f"Cycle {cycle.id} was taken by a newer job; result discarded.")
         updated = _with_outcome(current, outcome)
+        if outcome.evidence.gate_passed and outcome.pending_sha:
+            return await _await_approval(tx, updated, outcome)
         if outcome.evidence.gate_passed:
             return await _advance(tx, updated, outcome)
         return await _refused(tx, updated, outcome.evidence.gate_reason)
@@ -250,6 +264,7 @@ def _with_outcome(cycle: TDDCycle, outcome: PhaseOutcome) -> TDDCycle:
         "output_tokens": cycle.output_tokens + outcome.output_tokens,
         "cost_usd": round(cycle.cost_usd + outcome.cost_usd, 6),
         "test_runs": cycle.test_runs + (1 if outcome.evidence.test_run else 0),
+        "approved_sha": None,  # applied by the job that recorded this outcome
     }
     if outcome.evidence.gate_passed:
         changes.update(_passed_fields(outcome))
@@ -281,6 +296,77 @@ async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> l
     moved = cycle.touched(phase=nxt, status=CycleStatus.QUEUED, run=cycle.run + 1, hint=None)
     tx.put(cycle_key(pid, cycle.id), moved)
     return [phase_job(pid, cycle.id, nxt.value, moved.run)]
+
+
+def pending_ref(story_id: str) -> str:
+    """Where a blocking-mode result waits on the remote: outside every branch."""
+    return f"refs/awf/pending/{story_id}"
+
+
+async def _await_approval(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+    pid, phase = cycle.project_id, cycle.phase.value
+    await _apply_criteria(tx, cycle, outcome)
+    summary = (
+        f"{phase} of {cycle.story_id} passed its gate: {outcome.evidence.gate_reason} "
+        f"Approve to apply it to {cycle.branch} and go on; reject with a reason to have the "
+        "agent try again."
+    )
+    approval = await system.request_approval_in(
+        tx, pid, ApprovalKind.PHASE_RESULT, cycle.id, summary[:2_000]
+    )
+    waiting = cycle.touched(
+        status=CycleStatus.WAITING, waiting_for="approval", pending_sha=outcome.pending_sha
+    )
+    tx.put(cycle_key(pid, cycle.id), waiting)
+    payload = {**_summary(cycle, outcome.evidence), "approval_id": approval.id}
+    _event(tx, pid, "phase awaiting approval", payload)
+    return []
+
+
+async def approve_result_in(tx: Transaction, project_id: str, cycle_id: str, actor: str) -> JobSpec:
+    """A human approved a parked result: the next phase's job applies it, then goes on."""
+    cycle = await _parked(tx, project_id, cycle_id)
+    nxt = NEXT_PHASE[cycle.phase]
+    if nxt is None:  # COMMIT is checked by the orchestrator alone and is never parked
+        raise InvalidTransition(f"Cycle {cycle_id} has no phase after {cycle.phase.value}.")
+    _event(
+        tx,
+        project_id,
+        "phase passed",
+        {**_summary(cycle, cycle.evidence[-1]), "approved_by": actor},
+    )
+    moved = cycle.touched(
+        phase=nxt,
+        status=CycleStatus.QUEUED,
+        run=cycle.run + 1,
+        hint=None,
+        waiting_for=None,
+        approved_sha=cycle.pending_sha,
+        pending_sha=None,
+    )
+    tx.put(cycle_key(project_id, cycle.id), moved)
+    return phase_job(project_id, cycle.id, nxt.value, moved.run)
+
+
+async def reject_result_in(
+    tx: Transaction, project_id: str, cycle_id: str, actor: str, reason: str
+) -> list[JobSpec]:
+    """A human rejected a parked result: a refused attempt, with their reason as the refusal."""
+    cycle = await _parked(tx, project_id, cycle_id)
+    why = f"Rejected by {actor}: {reason or 'no reason given'}"
+    refused = cycle.evidence[-1].model_copy(update={"gate_passed": False, "gate_reason": why})
+    cycle = cycle.touched(evidence=cycle.with_evidence(refused), pending_sha=None, waiting_for=None)
+    return await _refused(tx, cycle, why)
+
+
+async def _parked(tx: Transaction, project_id: str, cycle_id: str) -> TDDCycle:
+    cycle = await require(tx, TDDCycle, cycle_key(project_id, cycle_id), "Cycle")
+    if cycle.status is not CycleStatus.WAITING or not cycle.pending_sha:
+        raise InvalidTransition(
+            f"Cycle {cycle_id} has no phase result waiting for approval "
+            f"(it is {cycle.status.value} in {cycle.phase.value})."
+        )
+    return cycle
 
 
 async def _apply_criteria(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> None:

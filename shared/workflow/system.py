@@ -27,7 +27,14 @@ from shared.workflow.repo import next_sequence, require_story
 if TYPE_CHECKING:
     from shared.state.store import Store, Transaction
 
-__all__ = ["SYSTEM_ACTOR", "block_in", "block_story", "complete_in", "complete_story"]
+__all__ = [
+    "SYSTEM_ACTOR",
+    "block_in",
+    "block_story",
+    "complete_in",
+    "complete_story",
+    "request_approval_in",
+]
 
 SYSTEM_ACTOR = "system"
 
@@ -49,18 +56,9 @@ async def block_in(tx: Transaction, project_id: str, story_id: str, reason: str)
     story = await require_story(tx, project_id, story_id)
     to_state = _transition(SystemEvent.TASK_BLOCKED, project)
     await _require_in_sprint(tx, project, story_id)
-    approval = Approval(
-        id=new_id("approval"),
-        project_id=project_id,
-        kind=ApprovalKind.BLOCKED_TASK,
-        subject_id=story_id,
-        summary=reason,
-        requested_by=SYSTEM_ACTOR,
+    approval = await request_approval_in(
+        tx, project_id, ApprovalKind.BLOCKED_TASK, story_id, reason
     )
-    seq = await next_sequence(tx, project_id)
-    tx.put(keys.entity(project_id, "approval", approval.id), approval)
-    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals"), {approval.id: seq}))
-    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals:pending"), {approval.id: seq}))
     tx.put(
         keys.entity(project_id, "story", story_id),
         story.touched(status=StoryStatus.BLOCKED, approval_id=approval.id),
@@ -73,6 +71,25 @@ async def block_in(tx: Transaction, project_id: str, story_id: str, reason: str)
         SystemEvent.TASK_BLOCKED,
         {"story_id": story_id, "reason": reason, "approval_id": approval.id},
     )
+
+
+async def request_approval_in(
+    tx: Transaction, project_id: str, kind: ApprovalKind, subject_id: str, summary: str
+) -> Approval:
+    """A pending approval for a human, asked by the orchestrator, inside a caller's transaction."""
+    approval = Approval(
+        id=new_id("approval"),
+        project_id=project_id,
+        kind=kind,
+        subject_id=subject_id,
+        summary=summary,
+        requested_by=SYSTEM_ACTOR,
+    )
+    seq = await next_sequence(tx, project_id)
+    tx.put(keys.entity(project_id, "approval", approval.id), approval)
+    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals"), {approval.id: seq}))
+    tx.call(lambda p: p.zadd(keys.index(project_id, "approvals:pending"), {approval.id: seq}))
+    return approval
 
 
 async def complete_in(tx: Transaction, project_id: str, story_id: str) -> Project:

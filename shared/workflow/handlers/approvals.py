@@ -1,4 +1,4 @@
-"""/approve and /reject: deciding proposed stories."""
+"""/approve and /reject: deciding proposed stories and, in blocking mode, phase results."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from shared.domain.models import (
 )
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
+from shared.workflow import cycles
 from shared.workflow.repo import backlog_score, next_sequence
 
 if TYPE_CHECKING:
@@ -24,36 +25,67 @@ __all__ = ["approve", "reject"]
 
 
 async def approve(ctx: CommandContext, args: ApproveArgs) -> dict[str, Any]:
-    chosen = await _pending_proposals(ctx, args.ids)
-    for approval in chosen:
+    chosen = await _pending_decisions(ctx, args.ids)
+    stories, results = _split(chosen)
+    for approval in stories:
         story = await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
         if story is not None:
             await _to_backlog(ctx, story)
-    return {"approved_story_ids": [a.subject_id for a in chosen]}
+    for approval in results:
+        await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
+        pid, actor = ctx.project.id, ctx.actor.name
+        ctx.jobs.append(await cycles.approve_result_in(ctx.tx, pid, approval.subject_id, actor))
+    body: dict[str, Any] = {"approved_story_ids": [a.subject_id for a in stories]}
+    if results:
+        body["approved_cycle_ids"] = [a.subject_id for a in results]
+    return body
 
 
 async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
-    chosen = await _pending_proposals(ctx, args.ids)
+    chosen = await _pending_decisions(ctx, args.ids)
+    stories, results = _split(chosen)
     pid = ctx.project.id
-    for approval in chosen:
+    for approval in stories:
         story = await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
         if story is not None:
             ctx.tx.put(
                 keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED)
             )
-    return {"rejected_story_ids": [a.subject_id for a in chosen], "reason": args.reason}
+    for approval in results:
+        await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
+        ctx.jobs.extend(
+            await cycles.reject_result_in(
+                ctx.tx, pid, approval.subject_id, ctx.actor.name, args.reason
+            )
+        )
+    body: dict[str, Any] = {
+        "rejected_story_ids": [a.subject_id for a in stories],
+        "reason": args.reason,
+    }
+    if results:
+        body["rejected_cycle_ids"] = [a.subject_id for a in results]
+    return body
 
 
-async def _pending_proposals(ctx: CommandContext, ids: list[str]) -> list[Approval]:
-    """The named proposals (story or approval ids), or every pending one when none is named."""
+_DECIDED_HERE = frozenset({ApprovalKind.STORY_PROPOSAL, ApprovalKind.PHASE_RESULT})
+
+
+def _split(chosen: list[Approval]) -> tuple[list[Approval], list[Approval]]:
+    stories = [a for a in chosen if a.kind is ApprovalKind.STORY_PROPOSAL]
+    return stories, [a for a in chosen if a.kind is ApprovalKind.PHASE_RESULT]
+
+
+async def _pending_decisions(ctx: CommandContext, ids: list[str]) -> list[Approval]:
+    """The named proposals or phase results (story or approval ids), or every pending one when
+    none is named."""
     pid = ctx.project.id
     if not ids:
         ids = await ctx.tx.reader.zrange(keys.index(pid, "approvals:pending"), 0, -1)
     found = [await _approval_for(ctx, i) for i in dict.fromkeys(ids)]
-    chosen = [a for a in found if a.kind is ApprovalKind.STORY_PROPOSAL]
+    chosen = [a for a in found if a.kind in _DECIDED_HERE]
     if not chosen:
         raise InvalidTransition(
-            "Nothing to decide: no story is waiting for approval.",
+            "Nothing to decide: no story or phase result is waiting for approval.",
             state=ctx.project.state.value,
             allowed_commands=["epic", "backlog add_story", "sprint plan"],
         )

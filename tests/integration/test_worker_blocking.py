@@ -1,0 +1,100 @@
+"""Blocking mode: every agent phase's result waits for a human before it reaches the branch."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shared.domain.models import Approval, ApprovalKind, ApprovalStatus, ScrumState
+from shared.state import keys
+from tests.factories import APPROVER
+from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
+    Pool,
+    fake_model_fixture,
+    pool_fixture,
+    queue_fixture,
+    sample_repo_fixture,
+    worker_settings_fixture,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
+
+PID = "careful"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout.strip()
+
+
+async def pending_result(pool: Pool) -> Approval | None:
+    ids = await pool.store.redis.zrange(keys.index(PID, "approvals:pending"), 0, -1)
+    found = [await pool.store.get(Approval, keys.entity(PID, "approval", i)) for i in ids]
+    results = [a for a in found if a and a.kind is ApprovalKind.PHASE_RESULT]
+    return results[0] if results else None
+
+
+async def test_each_phase_result_waits_for_a_human_and_a_rejection_is_retried(
+    pool: Pool, sample_repo: Path
+) -> None:
+    await pool.command("project register", {"repo_url": str(sample_repo), "id": PID})
+    await pool.command("project start", {"project": PID})
+    stories = [{"title": "Add two numbers"}]
+    epic = await pool.command("epic", {"description": "Add", "stories": stories}, project_id=PID)
+    (story_id,) = epic.result["proposed_story_ids"]
+    await pool.command("approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
+    await pool.command("sprint plan", {"story_ids": [story_id]}, project_id=PID)
+    await pool.command("sprint start", project_id=PID)
+    branch = f"awf/{story_id}"
+
+    design = await pool.until_value(lambda: pending_result(pool), timeout_s=60)
+    assert design.summary.startswith("DESIGN of")
+    assert git(sample_repo, "rev-parse", "--verify", "--quiet", branch) == ""  # nothing applied
+    parked = git(sample_repo, "rev-parse", f"refs/awf/pending/{story_id}")
+    assert parked
+
+    await pool.command("approve", {"ids": [design.id]}, project_id=PID, actor=APPROVER)
+    red = await pool.until_value(lambda: pending_result(pool), timeout_s=60)
+    assert red.summary.startswith("TEST_RED of")
+    assert git(sample_repo, "rev-parse", branch) == parked  # the approved DESIGN, applied
+
+    reason = "Also test adding negative numbers."
+    await pool.command(
+        "reject", {"ids": [red.id], "reason": reason}, project_id=PID, actor=APPROVER
+    )
+    retried = await pool.until_value(lambda: pending_result(pool), timeout_s=60)
+    assert retried.summary.startswith("TEST_RED of")
+    rejected = await pool.store.get(Approval, keys.entity(PID, "approval", red.id))
+    assert rejected is not None
+    assert (rejected.status, rejected.decided_by) == (ApprovalStatus.REJECTED, APPROVER.name)
+
+    approval: Approval | None = retried
+    while approval is not None:
+        await pool.command("approve", {"ids": [approval.id]}, project_id=PID, actor=APPROVER)
+        found = await pool.until_value(lambda: next_result_or_review(pool), timeout_s=60)
+        approval = found if isinstance(found, Approval) else None
+
+    log = git(sample_repo, "log", "--reverse", "--format=%s", f"main..{branch}")
+    assert [line.split(": ")[1].split(" - ")[0] for line in log.splitlines()] == [
+        "DESIGN",
+        "TEST_RED",
+        "CODE_GREEN",
+        "REFACTOR",
+    ]
+    assert "(attempt 2)" in log.splitlines()[1]  # the rejected attempt never reached the branch
+
+
+async def next_result_or_review(pool: Pool) -> Approval | bool | None:
+    """The next parked result, True once the sprint is in review, None while agents work."""
+    if (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW:
+        return True
+    return await pending_result(pool)
