@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -117,6 +117,7 @@ class ApprovalKind(StrEnum):
     BLOCKED_TASK = "blocked_task"
     SPRINT_REVIEW = "sprint_review"
     PHASE_RESULT = "phase_result"  # blocking mode: an agent phase's result waits for a human
+    BUDGET = "budget"  # a story, sprint or project crossed its token or cost cap
 
 
 class ApprovalStatus(StrEnum):
@@ -222,3 +223,9 @@ class Approval(Entity):
     decided_by: str | None = None
     reason: str | None = None
     decided_at: datetime | None = None
+    deadline_at: datetime | None = Field(
+        default=None, description="Decide before this (none: discord.approval_deadline_s)"
+    )
+    expiry_action: Literal["reject", "skip", "none"] | None = Field(
+        default=None, description="At the deadline: reject (proposals), skip (blocked tasks)"
+    )

@@ -93,6 +93,9 @@ class TDDCycle(Entity):
         description="Status when paused; RUNNING means its job may still record (then QUEUED)",
     )
     skips: list[PhaseSkip] = Field(default_factory=list)
+    budget_hold: str | None = Field(
+        default=None, description="The budget scope (story, sprint, project) that paused it"
+    )
     waiting_for: str | None = Field(
         default=None, description="With WAITING: 'sprint' (to run again) or 'approval' (a human)"
     )

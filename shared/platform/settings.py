@@ -33,11 +33,14 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from shared.domain.budgets import BudgetCaps
+
 __all__ = [
     "DEV_JWT_SECRET",
     "AgentsSettings",
     "AlertThresholds",
     "ApiSettings",
+    "BudgetSettings",
     "DiscordSettings",
     "GatewaySettings",
     "LoggingSettings",
@@ -89,6 +92,20 @@ class OrchestratorSettings(_Section):
     )
 
 
+class BudgetSettings(_Section):
+    """Caps on what agents may spend; crossing one pauses the work and asks a human."""
+
+    story_tokens: int | None = Field(default=None, gt=0, description="tokens per story")
+    story_cost_usd: float | None = Field(default=None, gt=0, description="USD per story")
+    sprint_cost_usd: float | None = Field(default=None, gt=0, description="USD per sprint")
+    project_cost_usd: float | None = Field(default=None, gt=0, description="USD per project")
+
+    def caps(self) -> BudgetCaps:
+        return BudgetCaps(
+            self.story_tokens, self.story_cost_usd, self.sprint_cost_usd, self.project_cost_usd
+        )
+
+
 class DiscordSettings(_Section):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
@@ -116,6 +133,42 @@ class DiscordSettings(_Section):
     public_api_url: str | None = Field(
         default=None, pattern=r"^https?://", description="base of the links to full output"
     )
+    rest_rate_per_s: float = Field(
+        default=30.0, gt=0, description="Discord REST calls per second, all pods together"
+    )
+    rest_burst: int = Field(
+        default=5,
+        ge=1,
+        description="calls allowed at once after a quiet spell (on top of the rate)",
+    )
+    notify_poll_s: float = Field(
+        default=2.0, gt=0, le=30, description="the notifier waits this long for new events"
+    )
+    approval_deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="an approval's deadline when it names none; none: no deadline",
+    )
+    approval_reminders: list[float] = Field(
+        default_factory=lambda: [0.5, 0.9],
+        max_length=10,
+        description="remind at these fractions of the time to the deadline",
+    )
+    approval_expiry: Literal["reject", "none"] = Field(
+        default="reject", description="what an expired story proposal or phase result gets"
+    )
+    blocked_expiry: Literal["skip", "none"] = Field(
+        default="skip", description="what an expired blocked task gets"
+    )
+    deadline_sweep_s: float = Field(default=5.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _within_discord_limits(self) -> Self:
+        if self.rest_rate_per_s + self.rest_burst > 50:
+            raise ValueError("rest_rate_per_s + rest_burst must stay within Discord's 50 calls/s")
+        if any(not 0 < f < 1 for f in self.approval_reminders):
+            raise ValueError("approval_reminders are fractions between 0 and 1")
+        return self
 
 
 class GatewaySettings(_Section):
@@ -233,6 +286,7 @@ class Settings(BaseSettings):
     orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     agents: AgentsSettings = Field(default_factory=AgentsSettings)
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

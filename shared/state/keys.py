@@ -13,6 +13,8 @@ __all__ = [
     "ACTIVE_PROJECTS",
     "AGENT_SLOTS",
     "ARQ_QUEUE",
+    "DISCORD_BOUND_PROJECTS",
+    "DISCORD_REST_BUCKET",
     "GATEWAY_BEACON",
     "GATEWAY_IDENTIFY_STREAK",
     "GATEWAY_LEASE",
@@ -22,11 +24,17 @@ __all__ = [
     "WORKERS",
     "EntityKind",
     "IndexKind",
+    "approval_mark",
     "discord_commands_digest",
+    "discord_cursor",
     "discord_decision",
     "discord_guild_roles",
     "discord_interaction",
     "discord_rate",
+    "discord_rest_park",
+    "discord_tail_lock",
+    "discord_threads",
+    "discord_tool_counts",
     "entity",
     "fence",
     "gateway_event",
@@ -78,6 +86,11 @@ def project(project_id: str) -> str:
 
 def entity(project_id: str, kind: EntityKind, entity_id: str) -> str:
     return f"{project_prefix(project_id)}:{kind}:{entity_id}"
+
+
+def usage(project_id: str) -> str:
+    """Hash: cost charged per sprint and project, and the budget caps humans waived."""
+    return f"{project_prefix(project_id)}:usage"
 
 
 def index(project_id: str, kind: IndexKind) -> str:
@@ -177,3 +190,39 @@ def discord_decision(project_id: str, decision_digest: str) -> str:
 def discord_guild_roles(guild_id: str) -> str:
     """Cached role id -> name of a guild, for role mappings written with names."""
     return f"{PREFIX}:discord:roles:{guild_id}"
+
+
+# Discord notifications. The REST bucket and its parking keys share one hash tag so one Lua
+# script reads them together; the rest belongs to a project.
+DISCORD_REST_BUCKET = f"{PREFIX}:{{discord-rest}}:bucket"  # hash: tokens, refilled at (ms)
+DISCORD_BOUND_PROJECTS = f"{PREFIX}:discord:bound"  # set: projects bound to a channel
+
+
+def discord_rest_park(scope: str) -> str:
+    """Until when (Redis ms) every call (`global`) or one route bucket must wait after a 429."""
+    return f"{PREFIX}:{{discord-rest}}:park:{scope}"
+
+
+def discord_threads(project_id: str) -> str:
+    """Hash: story id -> the id of the story's Discord thread."""
+    return f"{project_prefix(project_id)}:discord:threads"
+
+
+def discord_cursor(project_id: str) -> str:
+    """Hash: the last timeline event fully posted, and the parts posted of the next one."""
+    return f"{project_prefix(project_id)}:discord:cursor"
+
+
+def discord_tail_lock(project_id: str) -> str:
+    """Which notifier posts the project's timeline now (SET NX PX), so posts stay in order."""
+    return f"{project_prefix(project_id)}:discord:tail"
+
+
+def discord_tool_counts(project_id: str) -> str:
+    """Hash: cycle id -> tool calls seen since its phase started (summarised, never posted)."""
+    return f"{project_prefix(project_id)}:discord:tools"
+
+
+def approval_mark(project_id: str, approval_id: str, mark: str) -> str:
+    """SET NX claim of a deadline step (`remind-50`, `expire`), so it fires once across pods."""
+    return f"{project_prefix(project_id)}:approval:{approval_id}:deadline:{mark}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shared.domain.budgets import BudgetCaps
 from shared.domain.evidence import Outcome, PhaseEvidence
 from shared.domain.models import (
     ApprovalKind,
@@ -22,7 +23,7 @@ from shared.jobs.specs import JobSpec, phase_job, schedule_job
 from shared.platform.errors import AppError, InvalidTransition
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow import system
+from shared.workflow import budgets, system
 from shared.workflow.repo import require, require_story
 
 if TYPE_CHECKING:
@@ -135,10 +136,13 @@ async def take(store: Store, project_id: str, cycle_id: str, run: int) -> TDDCyc
     return await store.atomic(body)
 
 
-async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+async def record(
+    store: Store, cycle: TDDCycle, outcome: PhaseOutcome, caps: BudgetCaps | None = None
+) -> list[JobSpec]:
     """Apply a phase's evidence under the job's fence; returns the jobs to enqueue next.
 
-    A cycle paused (/tdd pause) while this job ran keeps the result but does not move on."""
+    A cycle paused (/tdd pause) while this job ran keeps the result but does not move on; one
+    that crossed a budget cap is held before its next run until a human decides."""
 
     async def body(tx: Transaction) -> list[JobSpec]:
         current = await require(tx, TDDCycle, cycle_key(cycle.project_id, cycle.id), "Cycle")
@@ -147,11 +151,12 @@ async def record(store: Store, cycle: TDDCycle, outcome: PhaseOutcome) -> list[J
         if current.fence != cycle.fence or current.status is not CycleStatus.RUNNING:
             raise FencedOut(f"Cycle {cycle.id} was taken by a newer job; result discarded.")
         updated = _with_outcome(current, outcome)
+        hold = await budgets.charge_in(tx, updated, outcome.cost_usd, caps)
         if outcome.evidence.gate_passed and outcome.pending_sha:
             return await _await_approval(tx, updated, outcome)
         if outcome.evidence.gate_passed:
-            return await _advance(tx, updated, outcome)
-        return await _refused(tx, updated, outcome.evidence.gate_reason)
+            return await _advance(tx, updated, outcome, hold)
+        return await _refused(tx, updated, outcome.evidence.gate_reason, hold)
 
     return await store.atomic(body)
 
@@ -206,6 +211,8 @@ async def requeue_in(
         "run": cycle.run + 1,
         "attempts": attempts,
         "waiting_for": None,
+        "budget_hold": None,
+        "paused_from": None,
     }
     if hint is not None:
         changes["hint"] = hint
@@ -284,7 +291,9 @@ def _passed_fields(outcome: PhaseOutcome) -> dict[str, Any]:
     return fields
 
 
-async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> list[JobSpec]:
+async def _advance(
+    tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome, hold: budgets.Hold | None = None
+) -> list[JobSpec]:
     pid = cycle.project_id
     await _apply_criteria(tx, cycle, outcome)
     nxt = NEXT_PHASE[cycle.phase]
@@ -294,8 +303,16 @@ async def _advance(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcome) -> l
         await system.complete_in(tx, pid, cycle.story_id)
         return [schedule_job(pid, f"done-{cycle.id}")]
     moved = cycle.touched(phase=nxt, status=CycleStatus.QUEUED, run=cycle.run + 1, hint=None)
-    tx.put(cycle_key(pid, cycle.id), moved)
-    return [phase_job(pid, cycle.id, nxt.value, moved.run)]
+    return await _queue_next(tx, moved, hold)
+
+
+async def _queue_next(tx: Transaction, moved: TDDCycle, hold: budgets.Hold | None) -> list[JobSpec]:
+    """A job for the cycle's next run, or, past a budget cap, a hold for a human."""
+    if hold is not None:
+        await budgets.hold_in(tx, moved, hold)
+        return []
+    tx.put(cycle_key(moved.project_id, moved.id), moved)
+    return [phase_job(moved.project_id, moved.id, moved.phase.value, moved.run)]
 
 
 def pending_ref(story_id: str) -> str:
@@ -378,7 +395,9 @@ async def _apply_criteria(tx: Transaction, cycle: TDDCycle, outcome: PhaseOutcom
         )
 
 
-async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpec]:
+async def _refused(
+    tx: Transaction, cycle: TDDCycle, reason: str, hold: budgets.Hold | None = None
+) -> list[JobSpec]:
     pid = cycle.project_id
     _event(tx, pid, "phase refused", {**_summary(cycle, cycle.evidence[-1]), "reason": reason})
     if cycle.attempt() >= MAX_ATTEMPTS and not await _can_block(tx, pid):
@@ -396,8 +415,7 @@ async def _refused(tx: Transaction, cycle: TDDCycle, reason: str) -> list[JobSpe
         await system.block_in(tx, pid, cycle.story_id, blocked[:1_000])
         return []
     retry = cycle.touched(status=CycleStatus.QUEUED, run=cycle.run + 1, last_refusal=reason)
-    tx.put(cycle_key(pid, cycle.id), retry)
-    return [phase_job(pid, cycle.id, cycle.phase.value, retry.run)]
+    return await _queue_next(tx, retry, hold)
 
 
 async def _can_block(tx: Transaction, project_id: str) -> bool:

@@ -12,6 +12,7 @@ from shared.domain.scrum import allowed_commands
 from shared.platform.errors import NotFound
 from shared.state import keys
 from shared.workflow.queries import page_of, stories_by_id
+from shared.workflow import budgets
 from shared.workflow.tdd_readers import tdd_logs, tdd_metrics_of, tdd_overview, tdd_status
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ async def state(store: Store, project: Project, args: CommandArgs) -> dict[str, 
         "pending_approvals": [a.model_dump(mode="json") for a in pending.items],
         "pending_approvals_total": pending.total,
         "sprint": await _sprint_summary(store, project),
+        "usage": await budgets.usage_of(store.redis, project.id, project.active_sprint_id),
     }
 
 

@@ -1,4 +1,5 @@
-"""Blocking mode: every agent phase's result waits for a human before it reaches the branch."""
+"""Humans in the loop: blocking mode parks every phase result for approval, and a budget cap
+holds the work until someone lets it go on."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from arq.connections import ArqRedis
 
+from services.cli.sample_repo import make_sample_repo
 from shared.domain.models import Approval, ApprovalKind, ApprovalStatus, ScrumState
+from shared.fakes.anthropic_server import FakeAnthropicServer
+from shared.platform.settings import load_settings
 from shared.state import keys
+from shared.state.store import Store
 from tests.factories import APPROVER
 from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
     Pool,
     fake_model_fixture,
     pool_fixture,
     queue_fixture,
+    running_workers,
     sample_repo_fixture,
     worker_settings_fixture,
 )
@@ -98,3 +105,46 @@ async def next_result_or_review(pool: Pool) -> Approval | bool | None:
     if (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW:
         return True
     return await pending_result(pool)
+
+
+async def test_a_story_over_its_token_cap_is_held_until_a_human_lets_it_go_on(
+    store: Store, queue: ArqRedis, redis_url: str, fake_model: FakeAnthropicServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "budget.yml"
+    config.write_text("agents: {max_turns: 12}\nbudgets: {story_tokens: 10000}\n")
+    settings = load_settings(
+        config, awf_env="test", redis_url=redis_url, anthropic_base_url=fake_model.base_url
+    )
+    repo = make_sample_repo(tmp_path / "calculator")
+    async with running_workers(settings, 1) as workers:
+        pool = Pool(store, queue, settings, workers)
+        args = {"repo_url": str(repo), "id": PID, "mode": "autonomous"}
+        await pool.command("project register", args)
+        await pool.command("project start", {"project": PID})
+        stories = [{"title": "Add two numbers"}]
+        epic = await pool.command(
+            "epic", {"description": "Add", "stories": stories}, project_id=PID
+        )
+        (story_id,) = epic.result["proposed_story_ids"]
+        await pool.command("approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
+        await pool.command("sprint plan", {"story_ids": [story_id]}, project_id=PID)
+        await pool.command("sprint start", project_id=PID)
+
+        held = await pool.until_value(lambda: pending_of(pool, ApprovalKind.BUDGET), timeout_s=60)
+        assert held.summary.startswith("The story tokens")
+        state = await pool.command("state", project_id=PID)
+        assert state.result["usage"]["project_cost_usd"] > 0
+
+        await pool.command("approve", {"ids": [held.id]}, project_id=PID, actor=APPROVER)
+        await pool.until(lambda: in_review(pool), timeout_s=90)
+    assert await pending_of(pool, ApprovalKind.BUDGET) is None  # waived: asked once
+
+
+async def pending_of(pool: Pool, kind: ApprovalKind) -> Approval | None:
+    ids = await pool.store.redis.zrange(keys.index(PID, "approvals:pending"), 0, -1)
+    found = [await pool.store.get(Approval, keys.entity(PID, "approval", i)) for i in ids]
+    return next((a for a in found if a and a.kind is kind), None)
+
+
+async def in_review(pool: Pool) -> bool:
+    return (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW

@@ -74,7 +74,7 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
         with contextlib.suppress(asyncio.CancelledError):
             await beat
     try:
-        jobs = await cycles.record(d.store, cycle, outcome)
+        jobs = await cycles.record(d.store, cycle, outcome, d.settings.budgets.caps())
     except FencedOut:
         log.warning("phase_fenced_out")
         return "fenced out"

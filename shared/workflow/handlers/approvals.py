@@ -13,12 +13,14 @@ from shared.domain.models import (
     StoryStatus,
     utcnow,
 )
+from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
-from shared.workflow import cycles
+from shared.workflow import budgets, cycles
 from shared.workflow.repo import backlog_score, next_sequence
 
 if TYPE_CHECKING:
+    from shared.jobs.specs import JobSpec
     from shared.workflow.context import CommandContext
 
 __all__ = ["approve", "reject"]
@@ -35,6 +37,9 @@ async def approve(ctx: CommandContext, args: ApproveArgs) -> dict[str, Any]:
         await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
         pid, actor = ctx.project.id, ctx.actor.name
         ctx.jobs.append(await cycles.approve_result_in(ctx.tx, pid, approval.subject_id, actor))
+    for approval in _of(chosen, ApprovalKind.BUDGET):
+        await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
+        ctx.jobs.extend(await _go_past_budget(ctx, approval.subject_id))
     body: dict[str, Any] = {"approved_story_ids": [a.subject_id for a in stories]}
     if results:
         body["approved_cycle_ids"] = [a.subject_id for a in results]
@@ -51,6 +56,8 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
             ctx.tx.put(
                 keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED)
             )
+    for approval in _of(chosen, ApprovalKind.BUDGET):  # the cycle stays paused
+        await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
     for approval in results:
         await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
         ctx.jobs.extend(
@@ -67,12 +74,27 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
     return body
 
 
-_DECIDED_HERE = frozenset({ApprovalKind.STORY_PROPOSAL, ApprovalKind.PHASE_RESULT})
+_DECIDED_HERE = frozenset(
+    {ApprovalKind.STORY_PROPOSAL, ApprovalKind.PHASE_RESULT, ApprovalKind.BUDGET}
+)
 
 
 def _split(chosen: list[Approval]) -> tuple[list[Approval], list[Approval]]:
-    stories = [a for a in chosen if a.kind is ApprovalKind.STORY_PROPOSAL]
-    return stories, [a for a in chosen if a.kind is ApprovalKind.PHASE_RESULT]
+    return _of(chosen, ApprovalKind.STORY_PROPOSAL), _of(chosen, ApprovalKind.PHASE_RESULT)
+
+
+def _of(chosen: list[Approval], kind: ApprovalKind) -> list[Approval]:
+    return [a for a in chosen if a.kind is kind]
+
+
+async def _go_past_budget(ctx: CommandContext, cycle_id: str) -> list[JobSpec]:
+    """Waive the cap that held the cycle and queue its next run."""
+    cycle = await ctx.tx.get(TDDCycle, cycles.cycle_key(ctx.project.id, cycle_id))
+    if cycle is None or cycle.status is not CycleStatus.PAUSED or not cycle.budget_hold:
+        return []  # resumed or ended by other means meanwhile
+    await budgets.waive_in(ctx.tx, cycle)
+    job = await cycles.requeue_in(ctx.tx, ctx.project.id, cycle_id)
+    return [job] if job else []
 
 
 async def _pending_decisions(ctx: CommandContext, ids: list[str]) -> list[Approval]:
