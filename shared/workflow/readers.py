@@ -11,8 +11,8 @@ from shared.domain.models import Approval, Project, Sprint, Story
 from shared.domain.scrum import allowed_commands
 from shared.platform.errors import NotFound
 from shared.state import keys
-from shared.workflow.queries import page_of, stories_by_id
 from shared.workflow import budgets
+from shared.workflow.queries import page_of, stories_by_id
 from shared.workflow.tdd_readers import tdd_logs, tdd_metrics_of, tdd_overview, tdd_status
 
 if TYPE_CHECKING:
