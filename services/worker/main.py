@@ -12,6 +12,7 @@ from arq.connections import RedisSettings
 from services.worker.deps import WorkerDeps, make_client, worker_id
 from services.worker.jobs import review
 from services.worker.jobs.backlog import propose_backlog
+from services.worker.jobs.merge import merge_story
 from services.worker.jobs.phase import run_phase
 from services.worker.jobs.review import review_sprint
 from services.worker.jobs.schedule import reconcile, schedule_sprint
@@ -33,6 +34,7 @@ def _functions(settings: Settings) -> list[Any]:
     return [
         func(run_phase, name=names.RUN_PHASE, timeout=timeout, max_tries=1_000, keep_result=60),
         func(schedule_sprint, name=names.SCHEDULE_SPRINT, timeout=60, max_tries=3, keep_result=0),
+        func(merge_story, name=names.MERGE_STORY, timeout=timeout, max_tries=3),
         func(review_sprint, name=names.REVIEW_SPRINT, timeout=timeout, max_tries=review.MAX_TRIES),
         func(
             propose_backlog,

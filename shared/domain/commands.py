@@ -13,15 +13,14 @@ from types import MappingProxyType
 
 from shared.domain import args as a
 from shared.domain.command_spec import ALL_STATES, Command, Role, Scope, same
+from shared.domain.commands_context import CONTEXT_TABLE
 from shared.domain.commands_tdd import TDD_TABLE
 from shared.domain.models import ScrumState as S
 
 __all__ = ["COMMANDS", "Command", "Role", "Scope", "command_names", "get_command"]
 
 _BACKLOG_STATES = ALL_STATES - {S.SPRINT_REVIEW}
-_DECIDING_STATES = frozenset(
-    {S.BACKLOG_READY, S.SPRINT_PLANNED, S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED}
-)
+_DECIDING_STATES = ALL_STATES  # proposals, phase results, budget holds and merges wait anywhere
 _REVIEW_HINT = "Complete the sprint review with /feedback or /request_changes first."
 _BACKLOG_HINTS = {S.SPRINT_REVIEW: _REVIEW_HINT}
 
@@ -205,6 +204,13 @@ _SCRUM_TABLE: tuple[Command, ...] = (
         role=Role.ADMIN,
     ),
     Command(
+        "project bind_channel",
+        "Post a project's progress (story threads, blocks, approvals) to a Discord channel.",
+        a.ProjectBindChannelArgs,
+        scope="global",
+        role=Role.ADMIN,
+    ),
+    Command(
         "global status",
         "Every project's state at a glance.",
         a.ProjectListArgs,
@@ -222,7 +228,7 @@ _SCRUM_TABLE: tuple[Command, ...] = (
     ),
 )
 
-_TABLE: tuple[Command, ...] = (*_SCRUM_TABLE, *TDD_TABLE)
+_TABLE: tuple[Command, ...] = (*_SCRUM_TABLE, *TDD_TABLE, *CONTEXT_TABLE)
 COMMANDS: Mapping[str, Command] = MappingProxyType({c.name: c for c in _TABLE})
 
 

@@ -118,6 +118,7 @@ class ApprovalKind(StrEnum):
     SPRINT_REVIEW = "sprint_review"
     PHASE_RESULT = "phase_result"  # blocking mode: an agent phase's result waits for a human
     BUDGET = "budget"  # a story, sprint or project crossed its token or cost cap
+    MERGE = "merge"  # a finished story's branch waits to be merged into the default branch
 
 
 class ApprovalStatus(StrEnum):

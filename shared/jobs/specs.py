@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.jobs import names
 
-__all__ = ["JobSpec", "phase_job", "propose_job", "review_job", "schedule_job"]
+__all__ = ["JobSpec", "merge_job", "phase_job", "propose_job", "review_job", "schedule_job"]
 
 
 @dataclass(frozen=True)
@@ -57,4 +57,15 @@ def review_job(project_id: str, sprint_id: str) -> JobSpec:
         f"review:{project_id}:{sprint_id}",
         project_id,
         {"project_id": project_id, "sprint_id": sprint_id},
+    )
+
+
+def merge_job(project_id: str, story_id: str, approval_id: str = "auto") -> JobSpec:
+    """Merge a finished story's branch into the default branch: once per approval (or once,
+    automatically, in autonomous mode)."""
+    return JobSpec(
+        names.MERGE_STORY,
+        f"merge:{project_id}:{story_id}:{approval_id}",
+        project_id,
+        {"project_id": project_id, "story_id": story_id},
     )

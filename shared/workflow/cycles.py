@@ -23,7 +23,7 @@ from shared.jobs.specs import JobSpec, phase_job, schedule_job
 from shared.platform.errors import AppError, InvalidTransition
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow import budgets, system
+from shared.workflow import budgets, merging, system
 from shared.workflow.repo import require, require_story
 
 if TYPE_CHECKING:
@@ -300,8 +300,9 @@ async def _advance(
     _event(tx, pid, "phase passed", _summary(cycle, outcome.evidence))
     if nxt is None:
         tx.put(cycle_key(pid, cycle.id), cycle.touched(status=CycleStatus.DONE, hint=None))
-        await system.complete_in(tx, pid, cycle.story_id)
-        return [schedule_job(pid, f"done-{cycle.id}")]
+        project = await system.complete_in(tx, pid, cycle.story_id)
+        merge = await merging.after_done_in(tx, project, cycle)
+        return [schedule_job(pid, f"done-{cycle.id}"), *merge]
     moved = cycle.touched(phase=nxt, status=CycleStatus.QUEUED, run=cycle.run + 1, hint=None)
     return await _queue_next(tx, moved, hold)
 

@@ -38,6 +38,9 @@ def top_score(sequence: int) -> float:
 
 async def next_sequence(tx: Transaction, project_id: str) -> int:
     # Runs at once, outside MULTI: a retried transaction leaves a gap, which is harmless.
+    # The pipeline only runs commands at once once it watches something: the project doc,
+    # which every project transaction watches anyway.
+    await tx.watch(keys.project(project_id))
     return int(await tx.reader.incr(keys.sequence(project_id)))
 
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from shared.domain.commands import COMMANDS, command_names
-from shared.domain.models import ScrumState
+from shared.domain.models import ApprovalKind, ScrumState
 from shared.domain.scrum import allowed_commands
 from shared.platform.errors import InvalidTransition
-from shared.workflow import cycles
+from shared.workflow import cycles, system
 from tests.factories import (
     ADMIN,
     backlog_ids,
@@ -34,7 +34,7 @@ from tests.factories import (
 )
 
 if TYPE_CHECKING:
-    from shared.state.store import Store
+    from shared.state.store import Store, Transaction
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +60,19 @@ async def tdd_args(store: Store, project_id: str, command: str) -> dict[str, Any
     return {} if command == "tdd halt_all" else {"story_id": story_id}
 
 
+async def merge_waiting(store: Store, project_id: str) -> str:
+    """With no proposal left, a merge waiting for a human (it may outlive its sprint)."""
+    story_id = (await backlog_ids(store, project_id))[0]
+
+    async def ask(tx: Transaction) -> str:
+        approval = await system.request_approval_in(
+            tx, project_id, ApprovalKind.MERGE, story_id, "merge it"
+        )
+        return approval.id
+
+    return await store.atomic(ask)
+
+
 async def valid_args(store: Store, project_id: str, command: str) -> dict[str, Any]:
     """Arguments that are right for `command` in the project as make_project_in_state left it."""
     if command in ("backlog remove", "backlog prioritize"):
@@ -69,9 +82,10 @@ async def valid_args(store: Store, project_id: str, command: str) -> dict[str, A
     if command in CYCLE_EVENTS:
         extra = {"justification": "spike, no test"} if command == "tdd skip_phase" else {}
         return await tdd_args(store, project_id, command) | extra
-    if command == "reject":
-        pending = await proposed_ids(store, project_id)
-        return {"ids": pending[:1] or ["story-00000000"], "reason": "out of scope"}
+    if command in ("approve", "reject"):
+        pending = await proposed_ids(store, project_id) or [await merge_waiting(store, project_id)]
+        reason = {"reason": "out of scope"} if command == "reject" else {}
+        return {"ids": pending[:1]} | reason
     by_command: dict[str, dict[str, Any]] = {
         "epic": {"description": "Another epic", "stories": [{"title": "More"}]},
         "backlog add_story": {"title": "A new story", "priority": 2},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from shared.domain.models import ScrumState, Sprint, Story, StoryStatus
+from shared.domain.models import Approval, ApprovalKind, ScrumState, Sprint, Story, StoryStatus
 from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.state import keys
 from shared.workflow import cycles
@@ -126,7 +127,7 @@ async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
             "TEST_RED",
             "DESIGN",
         ]
-    assert git(sample_repo, "rev-parse", "main") == main_before  # main is never written
+    assert git(sample_repo, "rev-parse", "main") == main_before  # not written before approval
     reviewed = await pool.until_value(lambda: reviewed_sprint(pool), timeout_s=30)
     assert reviewed.review_summary.startswith("Sprint summary:")
     assert reviewed.review_metrics["completed_stories"] == 2
@@ -134,3 +135,59 @@ async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
     events = [e.command for e in await timeline_events(pool.store, PID)]
     assert events.count("tool") > 0
     assert fake_model.stats()["calls"] > 0
+
+
+async def test_approved_merges_land_on_main_only_when_clean_and_green(
+    pool: Pool, sample_repo: Path, tmp_path: Path
+) -> None:
+    remote = tmp_path / "calculator.git"  # a real remote is bare: nobody has main checked out
+    git(tmp_path, "clone", "--quiet", "--bare", str(sample_repo), str(remote))
+    sample_repo = remote
+    await register(pool, sample_repo)
+    ids = await proposals(pool, "Basic arithmetic for the calculator: add and subtract")
+    await pool.command("approve", {"ids": ids}, project_id=PID, actor=APPROVER)
+    main_before = git(sample_repo, "rev-parse", "main")
+    await start_sprint(pool, ids)
+    await pool.until(lambda: in_review(pool), timeout_s=120)
+    merges = await pending_merges(pool)
+    assert sorted(a.subject_id for a in merges) == sorted(ids)
+    assert git(sample_repo, "rev-parse", "main") == main_before
+
+    await pool.command("approve", {"ids": [merges[0].id]}, project_id=PID, actor=APPROVER)
+    await pool.until(lambda: merged_count(pool, 1), timeout_s=60)
+    first = merges[0].subject_id
+    assert git(sample_repo, "log", "-1", "--format=%s", "main") == (
+        f"Merge {first}: {(await story(pool, first)).title}"
+    )
+    clone = tmp_path / "main"
+    subprocess.run(["git", "clone", "-q", str(sample_repo), str(clone)], check=True, timeout=30)
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert suite.returncode == 0, suite.stdout[-2000:]
+
+    # both stories appended to calculator.py from the same base: the second cannot merge cleanly
+    await pool.command("approve", {"ids": [merges[1].id]}, project_id=PID, actor=APPROVER)
+    again = await pool.until_value(lambda: merge_asked_again(pool, merges[1].id), timeout_s=60)
+    assert "conflicts in" in again.summary or "another merge land first" in again.summary
+    assert git(sample_repo, "rev-list", "--count", f"{main_before}..main") != "0"
+    assert await merged_count(pool, 1)
+
+
+async def pending_merges(pool: Pool) -> list[Approval]:
+    ids = await pool.store.redis.zrange(keys.index(PID, "approvals:pending"), 0, -1)
+    found = [await pool.store.get(Approval, keys.entity(PID, "approval", i)) for i in ids]
+    return [a for a in found if a and a.kind is ApprovalKind.MERGE]
+
+
+async def merged_count(pool: Pool, count: int) -> bool:
+    events = await timeline_events(pool.store, PID)
+    return sum(e.command == "story merged" for e in events) == count
+
+
+async def merge_asked_again(pool: Pool, decided_id: str) -> Approval | None:
+    return next((a for a in await pending_merges(pool) if a.id != decided_id), None)

@@ -25,11 +25,8 @@ BACKLOG = ALL - {S.SPRINT_REVIEW}
 # The reference table, written out by hand: command -> {from: to}.
 REFERENCE: dict[str, dict[S, S]] = {
     "epic": {S.IDLE: S.BACKLOG_READY, S.BACKLOG_READY: S.BACKLOG_READY},
-    # extended: blocking mode asks humans to approve phase results while the sprint runs
-    "approve": {
-        s: s
-        for s in (S.BACKLOG_READY, S.SPRINT_PLANNED, S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED)
-    },
+    # extended: phase results, budget holds and merges wait for a human in any state
+    "approve": {s: s for s in ALL},
     "sprint plan": {S.BACKLOG_READY: S.SPRINT_PLANNED},
     "sprint start": {S.SPRINT_PLANNED: S.SPRINT_ACTIVE},
     "sprint status": {s: s for s in (S.SPRINT_ACTIVE, S.SPRINT_PAUSED, S.BLOCKED)},
@@ -50,6 +47,7 @@ REFERENCE_GLOBAL = (
     "project list",
     "project start",
     "project stop",
+    "project bind_channel",
     "global status",
     "resource status",
 )

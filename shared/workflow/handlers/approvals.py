@@ -14,6 +14,7 @@ from shared.domain.models import (
     utcnow,
 )
 from shared.domain.tdd import CycleStatus, TDDCycle
+from shared.jobs.specs import merge_job
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
 from shared.workflow import budgets, cycles
@@ -40,6 +41,9 @@ async def approve(ctx: CommandContext, args: ApproveArgs) -> dict[str, Any]:
     for approval in _of(chosen, ApprovalKind.BUDGET):
         await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
         ctx.jobs.extend(await _go_past_budget(ctx, approval.subject_id))
+    for approval in _of(chosen, ApprovalKind.MERGE):
+        await _decide(ctx, approval, ApprovalStatus.APPROVED, None)
+        ctx.jobs.append(merge_job(ctx.project.id, approval.subject_id, approval.id))
     body: dict[str, Any] = {"approved_story_ids": [a.subject_id for a in stories]}
     if results:
         body["approved_cycle_ids"] = [a.subject_id for a in results]
@@ -56,7 +60,7 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
             ctx.tx.put(
                 keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.REMOVED)
             )
-    for approval in _of(chosen, ApprovalKind.BUDGET):  # the cycle stays paused
+    for approval in _of(chosen, [ApprovalKind.BUDGET, ApprovalKind.MERGE]):  # nothing moves
         await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
     for approval in results:
         await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
@@ -75,7 +79,12 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
 
 
 _DECIDED_HERE = frozenset(
-    {ApprovalKind.STORY_PROPOSAL, ApprovalKind.PHASE_RESULT, ApprovalKind.BUDGET}
+    {
+        ApprovalKind.STORY_PROPOSAL,
+        ApprovalKind.PHASE_RESULT,
+        ApprovalKind.BUDGET,
+        ApprovalKind.MERGE,
+    }
 )
 
 
@@ -83,8 +92,9 @@ def _split(chosen: list[Approval]) -> tuple[list[Approval], list[Approval]]:
     return _of(chosen, ApprovalKind.STORY_PROPOSAL), _of(chosen, ApprovalKind.PHASE_RESULT)
 
 
-def _of(chosen: list[Approval], kind: ApprovalKind) -> list[Approval]:
-    return [a for a in chosen if a.kind is kind]
+def _of(chosen: list[Approval], kind: ApprovalKind | list[ApprovalKind]) -> list[Approval]:
+    kinds = kind if isinstance(kind, list) else [kind]
+    return [a for a in chosen if a.kind in kinds]
 
 
 async def _go_past_budget(ctx: CommandContext, cycle_id: str) -> list[JobSpec]:
