@@ -47,7 +47,6 @@ REFERENCE_GLOBAL = (
     "project list",
     "project start",
     "project stop",
-    "project bind_channel",
     "global status",
     "resource status",
 )
