@@ -30,6 +30,7 @@ GROUP_HELP = {
     "project": "Register, list, start and stop projects.",
     "global": "Every project at a glance.",
     "resource": "Capacity and queued work.",
+    "context": "What agents see of the repository, their memory, and the summary cache.",
 }
 _JSON = "awf_json"
 _PROJECT = "awf_project"

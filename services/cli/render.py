@@ -11,6 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from services.cli.render_context import CONTEXT_VIEWS
+
 __all__ = [
     "VIEWS",
     "backlog_view",
@@ -162,4 +164,5 @@ VIEWS: dict[str, View] = {
     "project list": project_list,
     "global status": global_status,
     "resource status": resource_status,
+    **CONTEXT_VIEWS,
 }

@@ -8,6 +8,7 @@ from typing import Any
 from rich.markup import escape
 
 from services.cli import output
+from services.cli.render_context import CONTEXT_SUMMARIES
 
 __all__ = ["SUMMARIES", "print_mutation", "summary", "transition"]
 
@@ -66,6 +67,7 @@ SUMMARIES: dict[str, Summary] = {
     "project register": _register,
     "project start": lambda r: f"project {r.get('project_id')} is now {r.get('status', 'active')}",
     "project stop": lambda r: f"project {r.get('project_id')} is now {r.get('status', 'stopped')}",
+    **CONTEXT_SUMMARIES,
 }
 
 

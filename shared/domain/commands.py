@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from shared.domain import args as a
 from shared.domain.command_spec import ALL_STATES, Command, Role, Scope, same
+from shared.domain.commands_context import CONTEXT_TABLE
 from shared.domain.commands_tdd import TDD_TABLE
 from shared.domain.models import ScrumState as S
 
@@ -220,7 +221,7 @@ _SCRUM_TABLE: tuple[Command, ...] = (
     ),
 )
 
-_TABLE: tuple[Command, ...] = (*_SCRUM_TABLE, *TDD_TABLE)
+_TABLE: tuple[Command, ...] = (*_SCRUM_TABLE, *TDD_TABLE, *CONTEXT_TABLE)
 COMMANDS: Mapping[str, Command] = MappingProxyType({c.name: c for c in _TABLE})
 
 

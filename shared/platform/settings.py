@@ -142,7 +142,7 @@ class DiscordSettings(_Section):
         description="calls allowed at once after a quiet spell (on top of the rate)",
     )
     notify_poll_s: float = Field(
-        default=2.0, gt=0, le=30, description="the notifier waits this long for new events"
+        default=2.0, gt=0, le=4, description="the notifier waits this long for new events"
     )
     approval_deadline_s: float | None = Field(
         default=None,
@@ -225,6 +225,12 @@ class AgentsSettings(_Section):
     test_memory_mb: int = Field(default=1024, ge=64)
     price_input_per_mtok: float = Field(default=3.0, ge=0, description="USD per million tokens")
     price_output_per_mtok: float = Field(default=15.0, ge=0, description="USD per million tokens")
+    context_tokens: int = Field(
+        default=12_000,
+        ge=500,
+        le=200_000,
+        description="repository context shown to an agent per phase (tokens, estimated chars/4)",
+    )
 
 
 class LoggingSettings(_Section):

@@ -25,6 +25,13 @@ __all__ = [
     "EntityKind",
     "IndexKind",
     "approval_mark",
+    "context_files",
+    "context_memory",
+    "context_pack",
+    "context_packs",
+    "context_stats",
+    "context_summaries",
+    "context_summary_index",
     "discord_commands_digest",
     "discord_cursor",
     "discord_decision",
@@ -226,3 +233,39 @@ def discord_tool_counts(project_id: str) -> str:
 def approval_mark(project_id: str, approval_id: str, mark: str) -> str:
     """SET NX claim of a deadline step (`remind-50`, `expire`), so it fires once across pods."""
     return f"{project_prefix(project_id)}:approval:{approval_id}:deadline:{mark}"
+
+
+# Agent context: the last pack per story, the summary cache and the per-role memory notes.
+def context_pack(project_id: str, story_id: str) -> str:
+    """The last context pack built for a story: files, modes, digests, tokens."""
+    return f"{project_prefix(project_id)}:context:pack:{story_id}"
+
+
+def context_packs(project_id: str) -> str:
+    """Sorted set: story id -> when its last context pack was built (ms)."""
+    return f"{project_prefix(project_id)}:context:packs"
+
+
+def context_summaries(project_id: str) -> str:
+    """Hash: file path -> its cached summary and the digest it was made from."""
+    return f"{project_prefix(project_id)}:context:summaries"
+
+
+def context_summary_index(project_id: str) -> str:
+    """Hash: file path -> "<digest> <bytes>" of its cached summary, read without the texts."""
+    return f"{project_prefix(project_id)}:context:summary_index"
+
+
+def context_files(project_id: str) -> str:
+    """Hash: file path -> digest, as the last workspace scan saw them."""
+    return f"{project_prefix(project_id)}:context:files"
+
+
+def context_stats(project_id: str) -> str:
+    """Hash of counters: packs built, summaries reused and made."""
+    return f"{project_prefix(project_id)}:context:stats"
+
+
+def context_memory(project_id: str, role: str) -> str:
+    """List: the newest notes the orchestrator kept for an agent role, newest first."""
+    return f"{project_prefix(project_id)}:context:memory:{role}"

@@ -12,6 +12,7 @@ from shared.domain.scrum import allowed_commands
 from shared.platform.errors import NotFound
 from shared.state import keys
 from shared.workflow import budgets
+from shared.workflow.context_readers import context_memory, context_status
 from shared.workflow.queries import page_of, stories_by_id
 from shared.workflow.tdd_readers import tdd_logs, tdd_metrics_of, tdd_overview, tdd_status
 
@@ -110,4 +111,6 @@ READERS: dict[str, Reader] = {
     "tdd logs": tdd_logs,
     "tdd overview": tdd_overview,
     "tdd metrics": tdd_metrics_of,
+    "context status": context_status,
+    "context memory": context_memory,
 }

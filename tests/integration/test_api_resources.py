@@ -486,6 +486,10 @@ async def test_every_command_runs_through_the_generic_endpoints(
     view = await walk.project("backlog view", role="viewer")
     assert [s["id"] for s in view["result"]["stories"]] == [second, first]
 
+    for read in ("context status", "context memory"):
+        await walk.project(read, role="viewer")
+    assert (await walk.project("context optimize", role="member"))["result"]["dropped"] == 0
+    await walk.project("context clear_cache", role="member")
     planned = await walk.project("sprint plan", {"story_ids": [first, second], "goal": "g"})
     assert planned["to_state"] == "SPRINT_PLANNED"
     await walk.project("sprint start")

@@ -43,7 +43,9 @@ def test_every_table_command_is_a_subcommand(name: str) -> None:
 def test_multi_word_commands_live_in_groups_and_single_words_at_the_top() -> None:
     top = _tree().commands
     groups = {c.path[0] for c in COMMANDS.values() if len(c.path) == 2}
-    assert groups == {"backlog", "sprint", "project", "global", "resource", "tdd"} & groups
+    assert (
+        groups == {"backlog", "sprint", "project", "global", "resource", "tdd", "context"} & groups
+    )
     for group in groups:
         assert top[group].commands, group
     for command in COMMANDS.values():

@@ -202,7 +202,9 @@ def test_an_unknown_awf_env_is_named_without_knock_on_errors(
 def test_unknown_yaml_keys_are_refused_by_name(tmp_path: Path) -> None:
     config = _write(tmp_path / "c.yml", "orchestratr: {}\nagents: {timeout: 5}\n")
     agents, orchestratr = _error(config, awf_env="test").splitlines()
-    assert agents.startswith("agents.timeout: unknown key (allowed: claude_model, max_retries, ")
+    assert agents.startswith(
+        "agents.timeout: unknown key (allowed: claude_model, context_tokens, max_retries, "
+    )
     assert "timeout_minutes" in agents
     assert orchestratr.startswith("orchestratr: unknown key (allowed: agents, anthropic_api_key, ")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from shared.workflow.handlers import approvals, backlog, epics, review, sprints, tdd
+from shared.workflow.handlers import approvals, backlog, context, epics, review, sprints, tdd
 
 __all__ = ["HANDLERS", "Handler"]
 
@@ -33,4 +33,6 @@ HANDLERS: dict[str, Handler] = {
     "tdd abort": tdd.abort,
     "tdd skip_phase": tdd.skip_phase,
     "tdd run_tests": tdd.run_tests,
+    "context optimize": context.optimize,
+    "context clear_cache": context.clear_cache,
 }
