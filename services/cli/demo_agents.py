@@ -81,8 +81,9 @@ def show_code(run: DemoRun) -> None:
         table.add_row(branch, log)
     output.out.print(table)
     output.out.print(
-        f"Look around: [cyan]git -C {run.repo} log --oneline --all[/cyan] · the default branch "
-        "[bold]main[/bold] is untouched until a human merges."
+        f"Look around: [cyan]git -C {run.repo} log --oneline --all[/cyan] · [bold]main[/bold] is "
+        "untouched: each finished story waits for an approved merge ([cyan]awf approve[/cyan] "
+        "on a running stack)."
     )
 
 

@@ -22,6 +22,7 @@ from shared.agents.workspace import Workspace
 from shared.domain import gates
 from shared.domain.evidence import PhaseEvidence, TestRun
 from shared.domain.models import ProjectMode
+from shared.workflow.context_build import build_context
 from shared.workflow.cycles import PhaseOutcome, pending_ref
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from shared.domain.models import Project, Story
     from shared.domain.tdd import TDDCycle
+    from shared.state.store import Store
 
 __all__ = ["PhaseRunner", "design_note_path"]
 
@@ -48,6 +50,8 @@ class PhaseRunner:
     max_turns: int = 20
     price_in_per_mtok: float = 3.0
     price_out_per_mtok: float = 15.0
+    store: Store | None = None  # for the repository context and its cache
+    context_tokens: int = 12_000
 
     async def run(
         self,
@@ -87,15 +91,32 @@ class PhaseRunner:
             return result.content, result.is_error, result.record
 
         task = _task(project, story, cycle)
+        context = await self._context(ws, project, story, cycle)
         return await run_agent(
             self.client,
             model=self.model,
             system=_system(role.name),
-            task=render_task(task, _instructions(cycle.phase, story)),
+            task=render_task(task, _instructions(cycle.phase, story)) + context,
             tools=tool_params(role.tools),
             run_tool=run_tool,
             max_turns=self.max_turns,
         )
+
+    async def _context(self, ws: Workspace, project: Project, story: Story, cycle: TDDCycle) -> str:
+        """The repository as the agent first sees it, within the token budget (after the task:
+        file contents must not be mistaken for the task block)."""
+        if self.store is None:
+            return ""
+        block = await build_context(
+            self.store,
+            project.id,
+            story,
+            cycle.phase,
+            ws.root,
+            self.context_tokens,
+            red_test_ids=cycle.red_test_ids,
+        )
+        return f"\n\n{block}" if block else ""
 
     async def _judge(
         self,

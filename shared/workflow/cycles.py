@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shared.agents.roles import ROLE_BY_PHASE
 from shared.domain.budgets import BudgetCaps
 from shared.domain.evidence import Outcome, PhaseEvidence
 from shared.domain.models import (
@@ -23,7 +24,7 @@ from shared.jobs.specs import JobSpec, phase_job, schedule_job
 from shared.platform.errors import AppError, InvalidTransition
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow import budgets, merging, system
+from shared.workflow import budgets, context_store, merging, system
 from shared.workflow.repo import require, require_story
 
 if TYPE_CHECKING:
@@ -401,6 +402,11 @@ async def _refused(
 ) -> list[JobSpec]:
     pid = cycle.project_id
     _event(tx, pid, "phase refused", {**_summary(cycle, cycle.evidence[-1]), "reason": reason})
+    role = ROLE_BY_PHASE.get(cycle.phase)
+    if role is not None:  # the agent of this role sees why its work was refused next time
+        context_store.remember_in(
+            tx, pid, role.value, f"{cycle.story_id} {cycle.phase.value}: {reason}"
+        )
     if cycle.attempt() >= MAX_ATTEMPTS and not await _can_block(tx, pid):
         # paused or already blocked: the story's last attempt runs again once the sprint does
         waiting = cycle.touched(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -117,15 +118,24 @@ async def running_workers(settings: Settings, count: int) -> AsyncIterator[list[
     try:
         yield workers
     finally:
+        await _stop(workers, tasks)
+
+
+async def _stop(workers: list[Worker], tasks: list[asyncio.Task[None]]) -> None:
+    # Cancelling arq's poll loop can interrupt a redis pipeline's reset, which redis-py reports
+    # as an unclosed-session ResourceWarning when the frame is freed; arq 0.26 also calls
+    # redis' deprecated close(). Both belong to the libraries' shutdown, not to our code.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         for t in tasks:
             t.cancel()  # stops polling; jobs already running go on
         await asyncio.gather(*tasks, return_exceptions=True)
         for w in workers:
             async with asyncio.timeout(60):
                 await asyncio.gather(*w.tasks.values(), return_exceptions=True)
-            with warnings.catch_warnings():  # arq 0.26 calls redis' deprecated close()
-                warnings.simplefilter("ignore", DeprecationWarning)
-                await w.close()
+            await w.close()
+        gc.collect()
 
 
 @pytest.fixture(name="pool")

@@ -127,6 +127,8 @@ def _runner(d: WorkerDeps) -> PhaseRunner:
         agents.max_turns,
         agents.price_input_per_mtok,
         agents.price_output_per_mtok,
+        d.store,
+        agents.context_tokens,
     )
 
 
