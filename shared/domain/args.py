@@ -23,6 +23,7 @@ __all__ = [
     "EpicArgs",
     "NoArgs",
     "PriorityChoice",
+    "ProjectBindChannelArgs",
     "ProjectIdArgs",
     "ProjectListArgs",
     "ProjectRegisterArgs",
@@ -36,6 +37,7 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Criterion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000)]
 EntityId = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[0-9a-f]{8}$")]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+ChannelId = Annotated[str, StringConstraints(pattern=r"^\d{1,20}$", max_length=20)]
 PriorityChoice = Literal["top", "high", "medium", "low"]
 
 
@@ -147,6 +149,13 @@ class ProjectRegisterArgs(CommandArgs):
 
 class ProjectIdArgs(CommandArgs):
     project: ProjectIdStr = Field(description="Project id")
+
+
+class ProjectBindChannelArgs(CommandArgs):
+    project: ProjectIdStr = Field(description="Project id")
+    channel_id: ChannelId | None = Field(
+        default=None, description="Channel to post progress in (default: where you run it)"
+    )
 
 
 class ProjectListArgs(CommandArgs):

@@ -204,6 +204,13 @@ _SCRUM_TABLE: tuple[Command, ...] = (
         role=Role.ADMIN,
     ),
     Command(
+        "project bind_channel",
+        "Post a project's progress (story threads, blocks, approvals) to a Discord channel.",
+        a.ProjectBindChannelArgs,
+        scope="global",
+        role=Role.ADMIN,
+    ),
+    Command(
         "global status",
         "Every project's state at a glance.",
         a.ProjectListArgs,

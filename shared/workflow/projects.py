@@ -1,30 +1,32 @@
-"""Multi-project commands: register, list, start, stop, global and resource status."""
+"""Multi-project commands: register, bind a channel, list, start, stop, global and resource status."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
-from shared.domain.args import ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
+from shared.domain.args import (
+    ProjectBindChannelArgs,
+    ProjectIdArgs,
+    ProjectListArgs,
+    ProjectRegisterArgs,
+)
 from shared.domain.models import Project, ProjectMode, ProjectPriority, ProjectStatus
 from shared.platform.errors import AlreadyExists, BadRequest, CapacityExceeded, NotFound
-from shared.state import capacity, idempotency, keys, timeline
-from shared.state.timeline import TimelineEvent
-from shared.workflow.context import CommandOutcome
+from shared.state import capacity, keys
+from shared.workflow import channels
+from shared.workflow.project_change import change_project, project_outcome
 from shared.workflow.queries import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from shared.domain.args import CommandArgs
     from shared.domain.commands import Command
     from shared.state.store import Store, Transaction
-    from shared.workflow.context import CommandRequest, Limits
+    from shared.workflow.context import CommandOutcome, CommandRequest, Limits
 
 __all__ = ["list_projects", "run"]
-
-Change = Callable[["Transaction", Project | None], Awaitable[tuple[Project, dict[str, Any]]]]
 
 
 async def run(
@@ -33,16 +35,18 @@ async def run(
     name = command.name
     if name == "project register":
         return await _register(store, cast(ProjectRegisterArgs, args), request, limits)
+    if name == "project bind_channel":
+        return await channels.bind(store, cast(ProjectBindChannelArgs, args), request)
     if name in ("project start", "project stop"):
         project_id = cast(ProjectIdArgs, args).project
         return await _start_stop(store, name, project_id, request, limits)
     if name == "resource status":
-        return _outcome(name, await _resources(store, limits))
+        return project_outcome(name, await _resources(store, limits))
     listing_args = cast(ProjectListArgs, args)
     listing = await list_projects(store, listing_args.cursor, listing_args.limit)
     if name == "global status":
         listing["projects"] = [_status_line(p) for p in listing["projects"]]
-    return _outcome(name, listing)
+    return project_outcome(name, listing)
 
 
 async def list_projects(store: Store, cursor: str | None, limit: int) -> dict[str, Any]:
@@ -97,7 +101,7 @@ async def _register(
             )
         return project, {"created": True, "project_id": project_id}
 
-    outcome = await _change(store, "project register", project_id, args, request, create)
+    outcome = await change_project(store, "project register", project_id, args, request, create)
     await store.redis.zadd(keys.PROJECTS, {project_id: time.time()}, nx=True)
     return outcome
 
@@ -119,7 +123,7 @@ async def _start_stop(
         return current.touched(status=status), {"project_id": project_id, "status": status.value}
 
     args = ProjectIdArgs(project=project_id)
-    return await _change(store, name, project_id, args, request, switch)
+    return await change_project(store, name, project_id, args, request, switch)
 
 
 async def _reserve(tx: Transaction, project_id: str, limits: Limits) -> None:
@@ -134,85 +138,6 @@ async def _reserve(tx: Transaction, project_id: str, limits: Limits) -> None:
             active_projects=sorted(active),
         )
     tx.call(lambda p: p.sadd(keys.ACTIVE_PROJECTS, project_id))
-
-
-async def _change(
-    store: Store,
-    name: str,
-    project_id: str,
-    args: CommandArgs,
-    request: CommandRequest,
-    change: Change,
-) -> CommandOutcome:
-    fingerprint = idempotency.fingerprint(project_id, name, args.model_dump(mode="json"))
-
-    async def body(tx: Transaction) -> CommandOutcome:
-        current = await tx.get(Project, keys.project(project_id))
-        if request.idempotency_key:
-            stored = await idempotency.recall(tx, project_id, request.idempotency_key, fingerprint)
-            if stored is not None:
-                return _replayed(stored)
-        updated, result = await change(tx, current)
-        saved = tx.put(keys.project(project_id), updated)
-        timeline.append(
-            tx,
-            project_id,
-            TimelineEvent(
-                actor=request.actor.name,
-                command=name,
-                from_state=current.state.value if current else None,
-                to_state=saved.state.value,
-                version=saved.version,
-                payload=result,
-            ),
-        )
-        outcome = _outcome(
-            name,
-            result,
-            201 if result.get("created") else 200,
-            project_id=project_id,
-            version=saved.version,
-            state=saved.state.value,
-        )
-        if request.idempotency_key:
-            idempotency.remember(
-                tx,
-                project_id,
-                request.idempotency_key,
-                idempotency.StoredResponse(
-                    fingerprint=fingerprint, status_code=outcome.status_code, body=outcome.body()
-                ),
-            )
-        return outcome
-
-    return await store.atomic(body)
-
-
-def _outcome(
-    name: str,
-    result: dict[str, Any],
-    status: int = 200,
-    *,
-    replayed: bool = False,
-    project_id: str | None = None,
-    version: int | None = None,
-    state: str | None = None,
-) -> CommandOutcome:
-    return CommandOutcome(name, project_id, state, state, version, result, status, replayed)
-
-
-def _replayed(stored: idempotency.StoredResponse) -> CommandOutcome:
-    body = stored.body
-    return CommandOutcome(
-        body["command"],
-        body["project_id"],
-        body["from_state"],
-        body["to_state"],
-        body["project_version"],
-        body["result"],
-        stored.status_code,
-        replayed=True,
-    )
 
 
 def _repo_name(repo_url: str) -> str:

@@ -471,6 +471,8 @@ async def test_every_command_runs_through_the_generic_endpoints(
     walk.ran.add("project register")
     assert registered["result"]["project_id"] == PID
     await walk.global_("project start", {"project": PID})
+    bound = await walk.global_("project bind_channel", {"project": PID, "channel_id": "42"})
+    assert bound["result"]["discord_channel_id"] == "42"
     assert (await walk.global_("project list"))["result"]["total"] == 1
     await walk.global_("global status")
     await walk.global_("resource status")

@@ -47,6 +47,7 @@ REFERENCE_GLOBAL = (
     "project list",
     "project start",
     "project stop",
+    "project bind_channel",
     "global status",
     "resource status",
 )

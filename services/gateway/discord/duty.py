@@ -2,7 +2,9 @@
 
 On `start` it reserves an IDENTIFY from the cluster budget, re-syncs the slash commands when
 the table changed, connects, and hands every INTERACTION_CREATE (its raw JSON, exactly as the
-HTTP endpoint gets it) to the shared handler; responses go out over REST. `stop` is idempotent.
+HTTP endpoint gets it) to the shared handler; responses go out over REST, through the
+cluster-wide rate bucket. Next to the bot it runs the notifier (timelines to channels and story
+threads) and the approval deadline watcher. `stop` is idempotent.
 """
 
 from __future__ import annotations
@@ -10,19 +12,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import hikari
 import httpx
 import structlog
 
+from services.gateway.discord.background import Background, rest_bucket
 from services.gateway.discord.delivery import TOKEN_TTL_S
 from services.gateway.discord.rest import DiscordRest, DiscordRestError
 from services.gateway.discord.sync import sync_commands
 from services.gateway.discord.wiring import build_handler, default_catalog
 from services.gateway.duties import identify_policy
-from shared.jobs.queue import create_queue
+from shared.jobs.queue import create_queue, enqueue_all
 from shared.platform.errors import AppError
 from shared.state.gateway_guards import IdentifyGuard
 from shared.state.store import Store
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from services.gateway.discord.env import Executor
     from services.gateway.discord.handler import InteractionHandler
     from services.gateway.term import LeaderDuty, Term
+    from shared.jobs.specs import JobSpec
     from shared.platform.settings import Settings
 
 __all__ = ["DiscordDuty", "application_id", "discord_duty"]
@@ -68,21 +72,27 @@ class DiscordDuty:
         self._http: httpx.AsyncClient | None = None
         self._queue: ArqRedis | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._background: Background | None = None
 
     async def start(self, term: Term) -> None:
         await self.stop()
         token = self._token()
         await IdentifyGuard(self._redis, identify_policy(self._settings.gateway)).wait_turn()
         self._http = httpx.AsyncClient(timeout=10.0)
-        rest = DiscordRest(self._http, self._settings.discord.rest_url, token)
+        bucket = rest_bucket(self._redis, self._settings.discord)
+        rest = DiscordRest(self._http, self._settings.discord.rest_url, token, bucket=bucket)
         self._queue = await create_queue(self._require_redis_url())
         handler = self._handler(rest, self._queue)
+        self._start_background(term, rest, self._queue)
         await self._sync(rest, application_id(token))
         self._bot = self._new_bot(token, lambda payload: self._spawn(term, handler, rest, payload))
         await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
         log.info("discord_started", fence=term.grant.token)
 
     async def stop(self) -> None:
+        background, self._background = self._background, None
+        if background is not None:
+            await background.stop()
         tasks, self._tasks = self._tasks, set()
         for task in tasks:
             task.cancel()
@@ -97,6 +107,15 @@ class DiscordDuty:
         queue, self._queue = self._queue, None
         if queue is not None:
             await queue.aclose()
+
+    def _start_background(self, term: Term, rest: DiscordRest, queue: ArqRedis) -> None:
+        async def enqueue(jobs: Sequence[JobSpec]) -> None:
+            await enqueue_all(queue, jobs)
+
+        owner = f"{term.grant.owner}:{term.grant.token}"
+        store = Store(self._redis)
+        self._background = Background.build(self._settings.discord, store, rest, enqueue, owner)
+        self._background.start(term)
 
     def _token(self) -> str:
         secret = self._settings.discord_bot_token

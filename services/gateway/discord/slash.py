@@ -33,6 +33,8 @@ async def run_slash(env: HandlerEnv, interaction: Interaction, actor: Actor) -> 
         )
     options, project_id = _split_project(invocation.options, command.scope == "project")
     args = args_from_options(command.args, options)
+    if "channel_id" in command.args.model_fields and "channel_id" not in args:
+        args["channel_id"] = interaction.channel_id  # /project bind_channel: this channel
     if env.approver_must_differ and command.name in _FOUR_EYES and project_id:
         await check_not_requester(env.store, project_id, _ids(args), actor.name)
     idempotency_key = f"discord:{interaction.id}" if command.mutating else None
