@@ -188,3 +188,20 @@ async def test_pause_stops_a_running_agent_at_once_and_resume_finishes_the_story
     done = await cycle(pool, story_id)
     assert refusals(done) == []
     assert set(done.attempts.values()) == {1}
+
+
+async def test_escapes_are_refused_by_the_tools_and_an_endless_agent_by_the_turn_limit(
+    pool: Pool, sample_repo: Path
+) -> None:
+    titles = ["Add two numbers [fault:traversal@qa]", "Subtract two numbers [fault:endless@code]"]
+    escaping, endless = await sprint_of(pool, sample_repo, titles)
+
+    await pool.until(lambda: state_is(pool, ScrumState.SPRINT_REVIEW), timeout_s=180)
+
+    assert refusals(await cycle(pool, escaping)) == []  # every escape was refused by the tools
+    calls = [e.payload for e in await timeline_events(pool.store, PID) if e.command == "tool"]
+    escapes = [c for c in calls if c.get("story_id") == escaping and c["outcome"] == "error"]
+    assert len(escapes) >= 3, escapes
+    assert not (sample_repo.parent / "awf-escape.txt").exists()
+    ((phase, reason),) = refusals(await cycle(pool, endless))
+    assert (phase, "turn limit" in reason) == ("CODE_GREEN", True)
