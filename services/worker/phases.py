@@ -6,6 +6,8 @@ runs the test command, applies the phase's gate, and only then commits and pushe
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,9 +63,10 @@ class PhaseRunner:
         on_tool: ToolListener,
         before_push: Guard,
     ) -> PhaseOutcome:
-        with tempfile.TemporaryDirectory(prefix="awf-ws-") as tmp:
+        tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="awf-ws-"))
+        try:
             ws = await Workspace.clone(
-                project.repo_url, Path(tmp) / "repo", cycle.branch, project.default_branch
+                project.repo_url, tmp / "repo", cycle.branch, project.default_branch
             )
             if cycle.approved_sha:  # blocking mode: the human approved the last phase's result
                 await before_push()
@@ -76,6 +79,8 @@ class PhaseRunner:
             if agent is not None:
                 self._account(outcome, agent)
             return outcome
+        finally:  # off the event loop: deleting a clone blocks for 100+ ms on a busy box
+            await asyncio.to_thread(shutil.rmtree, tmp, ignore_errors=True)
 
     async def _agent(
         self, ws: Workspace, project: Project, story: Story, cycle: TDDCycle, on_tool: ToolListener

@@ -135,6 +135,11 @@ async def _stop(workers: list[Worker], tasks: list[asyncio.Task[None]]) -> None:
             async with asyncio.timeout(60):
                 await asyncio.gather(*w.tasks.values(), return_exceptions=True)
             await w.close()
+        # the cancelled tasks' tracebacks keep the interrupted pipelines alive: free them here
+        for w in workers:
+            w.main_task = None
+            w.tasks.clear()
+        tasks.clear()
         gc.collect()
 
 
