@@ -1,7 +1,7 @@
 """`awf`: drive the orchestrator from a terminal, or start the whole stack locally.
 
 Every workflow command is generated from the command table (`services.cli.commands`); `token`,
-`up` and `demo` are the local tools.
+`up`, `demo`, `watch` and the backup tools (`backup`, `restore`, `export`, `import`) are local.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from typing import Annotated
 
 import typer
 
+from services.cli.backup import backup, restore
 from services.cli.commands import register_commands
 from services.cli.context import CliState
 from services.cli.demo import demo
+from services.cli.project_io import export, import_file
 from services.cli.token import token
 from services.cli.up import up
 from services.cli.watch import watch
@@ -80,6 +82,10 @@ app.command("token")(token)
 app.command("up")(up)
 app.command("demo")(demo)
 app.command("watch")(watch)
+app.command("backup")(backup)
+app.command("restore")(restore)
+app.command("export")(export)
+app.command("import")(import_file)
 
 
 def main() -> None:

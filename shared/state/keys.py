@@ -12,7 +12,9 @@ from typing import Literal
 __all__ = [
     "ACTIVE_PROJECTS",
     "AGENT_SLOTS",
+    "ARQ_PREFIX",
     "ARQ_QUEUE",
+    "BACKUP_PATTERNS",
     "DISCORD_BOUND_PROJECTS",
     "DISCORD_REST_BUCKET",
     "GATEWAY_BEACON",
@@ -25,6 +27,7 @@ __all__ = [
     "EntityKind",
     "IndexKind",
     "approval_mark",
+    "backup_probe",
     "context_files",
     "context_memory",
     "context_pack",
@@ -54,7 +57,10 @@ __all__ = [
     "lease_handoff",
     "lease_prefix",
     "project",
+    "project_discord_prefix",
+    "project_pattern",
     "project_prefix",
+    "project_transient_prefixes",
     "sequence",
     "slots",
     "timeline",
@@ -269,3 +275,30 @@ def context_stats(project_id: str) -> str:
 def context_memory(project_id: str, role: str) -> str:
     """List: the newest notes the orchestrator kept for an agent role, newest first."""
     return f"{project_prefix(project_id)}:context:memory:{role}"
+
+
+# Backup and export: every key of ours and of arq, and the keys of a project that only coordinate
+# running work in one installation (claims, leases), which a project export leaves out.
+ARQ_PREFIX = "arq"
+BACKUP_PATTERNS = (f"{PREFIX}:*", f"{ARQ_PREFIX}:*")
+
+
+def project_pattern(project_id: str) -> str:
+    """SCAN pattern matching every key of one project (ids never hold glob characters)."""
+    return f"{project_prefix(project_id)}:*"
+
+
+def project_transient_prefixes(project_id: str) -> tuple[str, ...]:
+    """Idempotency and job claims, the running phases' slots and the notifier's lock."""
+    pid = project_id
+    return (idempotency(pid, ""), job_claim(pid, ""), slots(pid), discord_tail_lock(pid))
+
+
+def project_discord_prefix(project_id: str) -> str:
+    """Prefix of a project's Discord keys (threads, cursor, decisions...), tied to its channel."""
+    return f"{project_prefix(project_id)}:discord:"
+
+
+def backup_probe(token: str) -> str:
+    """A scratch key a restore writes and deletes at once, to test the server takes the dump."""
+    return f"{PREFIX}:backup-probe:{token}"

@@ -66,7 +66,16 @@ def test_no_command_outside_the_table_except_local_tools() -> None:
     top = _tree().commands
     table_top = {c.path[0] for c in COMMANDS.values()}
     aliases = {n.replace("_", "-") for n in table_top}
-    assert set(top) - table_top - aliases == {"token", "up", "demo", "watch"}
+    assert set(top) - table_top - aliases == {
+        "token",
+        "up",
+        "demo",
+        "watch",
+        "backup",
+        "restore",
+        "export",
+        "import",
+    }
 
 
 @pytest.mark.parametrize(
