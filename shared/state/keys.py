@@ -64,6 +64,7 @@ __all__ = [
     "sequence",
     "slots",
     "timeline",
+    "usage",
 ]
 
 PREFIX = "awf"
