@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import uvicorn
@@ -22,6 +23,7 @@ def main() -> None:
         app = create_app(settings)
     except RuntimeError as exc:
         sys.exit(str(exc))
+    _freeze_startup_objects()
     uvicorn.run(
         app,
         host=settings.api.host,
@@ -30,6 +32,16 @@ def main() -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the ~100k objects made at startup (modules, models, routes) out of later GC passes.
+
+    They live as long as the process, yet every full collection, which steady traffic keeps
+    triggering, would walk them all again: ~50 ms each on a 2-core box. See `gc.freeze`.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":

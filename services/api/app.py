@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
 from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from services.api.routes import api_router, health_router
+from services.api.routes import API_PREFIX, api_routers, health_router
+from services.api.routes.interactions import router as discord_interactions_router
 from services.api.schemas import ErrorBody
 from shared.domain.models import ProjectMode
 from shared.jobs.queue import create_queue
@@ -74,8 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=_ERRORS,
     )
     install_error_handlers(app)
-    app.include_router(health_router)
-    app.include_router(api_router)
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(discord_interactions_router, prefix=API_PREFIX)
+    app.include_router(health_router)  # last: probes are rare, API requests skip its routes
     app.add_middleware(BodyLimitMiddleware, limit=settings.api.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from typing import TYPE_CHECKING
 
 import structlog
@@ -34,20 +34,27 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= _MAX_REQUEST_ID else uuid.uuid4().hex
+        request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        echoed = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", []), echoed]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        # bind/reset rather than bound_contextvars(): a third of the cost, on every request
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
             await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's `X-Request-ID` when it has 1 to 128 characters, else a fresh random one."""
+    given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+    return given if 0 < len(given) <= _MAX_REQUEST_ID else secrets.token_hex(16)
 
 
 class BodyLimitMiddleware:

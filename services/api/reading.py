@@ -1,8 +1,16 @@
-"""GET helpers shared by the resource routes: one document with its ETag, or one page."""
+"""GET helpers shared by the resource routes: one stored document with its ETag, or one page.
+
+A document is served as the JSON the store wrote (`model_dump_json` of the route's response
+model), so a read neither validates nor re-serialises it; the routes still declare
+`response_model` for OpenAPI.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
 
 from services.api.commanding import etag
 from shared.domain.models import Entity
@@ -12,30 +20,37 @@ from shared.workflow.queries import page_of
 from shared.workflow.repo import load_project
 
 if TYPE_CHECKING:
-    from fastapi import Response
-
     from shared.state.keys import EntityKind, IndexKind
     from shared.state.store import Store
 
-__all__ = ["get_document", "list_page"]
+__all__ = ["get_document", "get_project", "list_page"]
 
 E = TypeVar("E", bound=Entity)
 
 
-async def get_document(
-    store: Store,
-    model: type[E],
-    project_id: str,
-    kind: EntityKind,
-    entity_id: str,
-    response: Response,
-) -> E:
-    doc = await store.get(model, keys.entity(project_id, kind, entity_id))
-    if doc is None:
+class _Versioned(BaseModel):
+    """The version of a stored document; the other fields of its JSON are skipped."""
+
+    version: int
+
+
+async def get_project(store: Store, project_id: str) -> Response:
+    missing = f"Project {project_id} not found."
+    return await _document(store, keys.project(project_id), project_id, missing)
+
+
+async def get_document(store: Store, project_id: str, kind: EntityKind, entity_id: str) -> Response:
+    missing = f"{kind.title()} {entity_id} in project {project_id} not found."
+    return await _document(store, keys.entity(project_id, kind, entity_id), project_id, missing)
+
+
+async def _document(store: Store, key: str, project_id: str, missing: str) -> Response:
+    raw: str | None = await store.redis.get(key)
+    if raw is None:
         await load_project(store, project_id)  # a missing project gets its own message
-        raise NotFound(f"{kind.title()} {entity_id} in project {project_id} not found.")
-    response.headers["ETag"] = etag(doc.version)
-    return doc
+        raise NotFound(missing)
+    version = _Versioned.model_validate_json(raw).version
+    return Response(raw, media_type="application/json", headers={"ETag": etag(version)})
 
 
 async def list_page(

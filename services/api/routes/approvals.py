@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.deps import Approver, CommandsDep, IdempotencyKey, StoreDep, Viewer
+from services.api.deps import Approver, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
 from services.api.reading import get_document, list_page
 from services.api.routes.commands import ProjectId
 from services.api.routes.projects import Cursor, Limit
@@ -36,9 +36,9 @@ async def list_approvals(
 
 @router.get("/{approval_id}", response_model=Approval, summary="One approval (ETag = version)")
 async def get_approval(
-    project_id: ProjectId, approval_id: str, store: StoreDep, _: Viewer, response: Response
-) -> Approval:
-    return await get_document(store, Approval, project_id, "approval", approval_id, response)
+    project_id: ProjectId, approval_id: str, _: Viewer, request: Request
+) -> Response:
+    return await get_document(store_of(request), project_id, "approval", approval_id)
 
 
 @router.post(

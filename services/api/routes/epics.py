@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
@@ -15,6 +15,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
+    store_of,
 )
 from services.api.reading import get_document, list_page
 from services.api.routes.commands import ProjectId
@@ -60,7 +61,5 @@ async def create_epic(
 
 
 @router.get("/{epic_id}", response_model=Epic, summary="One epic (ETag = version)")
-async def get_epic(
-    project_id: ProjectId, epic_id: str, store: StoreDep, _: Viewer, response: Response
-) -> Epic:
-    return await get_document(store, Epic, project_id, "epic", epic_id, response)
+async def get_epic(project_id: ProjectId, epic_id: str, _: Viewer, request: Request) -> Response:
+    return await get_document(store_of(request), project_id, "epic", epic_id)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.commanding import etag
-from services.api.deps import Admin, CommandsDep, IdempotencyKey, StoreDep, Viewer
+from services.api.deps import Admin, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
+from services.api.reading import get_project
 from services.api.routes.commands import ProjectId
 from services.api.schemas import CommandResponse, ItemPage
 from shared.domain.args import NoArgs, ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
 from shared.domain.models import Project
 from shared.workflow.projects import list_projects
-from shared.workflow.repo import load_project
 
 __all__ = ["Cursor", "Limit", "router"]
 
@@ -51,10 +50,8 @@ async def register(
     summary="One project (ETag = version)",
     responses={404: {"description": "No such project"}},
 )
-async def get_one(project_id: ProjectId, store: StoreDep, _: Viewer, response: Response) -> Project:
-    project = await load_project(store, project_id)
-    response.headers["ETag"] = etag(project.version)
-    return project
+async def get_one(project_id: ProjectId, _: Viewer, request: Request) -> Response:
+    return await get_project(store_of(request), project_id)
 
 
 @router.get(

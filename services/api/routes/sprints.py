@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
@@ -15,6 +15,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
+    store_of,
 )
 from services.api.reading import get_document, list_page
 from services.api.routes.commands import ProjectId
@@ -59,17 +60,16 @@ async def plan(
 
 
 @router.get("/current", response_model=Sprint, summary="The planned or running sprint")
-async def current(project_id: ProjectId, store: StoreDep, _: Viewer, response: Response) -> Sprint:
+async def current(project_id: ProjectId, _: Viewer, request: Request) -> Response:
+    store = store_of(request)
     project = await load_project(store, project_id)
     if not project.active_sprint_id:
         raise NotFound(f"Project {project_id} has no current sprint; plan one with /sprint plan.")
-    return await get_document(
-        store, Sprint, project_id, "sprint", project.active_sprint_id, response
-    )
+    return await get_document(store, project_id, "sprint", project.active_sprint_id)
 
 
 @router.get("/{sprint_id}", response_model=Sprint, summary="One sprint (ETag = version)")
 async def get_sprint(
-    project_id: ProjectId, sprint_id: str, store: StoreDep, _: Viewer, response: Response
-) -> Sprint:
-    return await get_document(store, Sprint, project_id, "sprint", sprint_id, response)
+    project_id: ProjectId, sprint_id: str, _: Viewer, request: Request
+) -> Response:
+    return await get_document(store_of(request), project_id, "sprint", sprint_id)

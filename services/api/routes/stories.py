@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.commanding import etag
@@ -17,6 +17,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
+    store_of,
 )
 from services.api.reading import get_document, list_page
 from services.api.routes.commands import ProjectId
@@ -75,10 +76,8 @@ async def add_story(
 
 
 @router.get("/{story_id}", response_model=Story, summary="One story (ETag = version)")
-async def get_story(
-    project_id: ProjectId, story_id: str, store: StoreDep, _: Viewer, response: Response
-) -> Story:
-    return await get_document(store, Story, project_id, "story", story_id, response)
+async def get_story(project_id: ProjectId, story_id: str, _: Viewer, request: Request) -> Response:
+    return await get_document(store_of(request), project_id, "story", story_id)
 
 
 @router.delete(
