@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+import httpx
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
@@ -14,6 +16,8 @@ from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.api.routes import API_PREFIX, api_routers, health_router
 from services.api.routes.interactions import router as discord_interactions_router
 from services.api.schemas import ErrorBody
+from services.gateway.discord.background import rest_bucket
+from services.gateway.discord.rest import DiscordRest
 from shared.domain.models import ProjectMode
 from shared.jobs.queue import create_queue
 from shared.platform.redis import create_redis
@@ -39,6 +43,7 @@ class State(TypedDict):
     settings: Settings
     store: Store
     commands: Commands
+    discord_rest: DiscordRest  # one pooled client for every interaction's follow-up calls
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -57,13 +62,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = create_redis(redis_url, client_name="awf.api")
         queue = await create_queue(redis_url)
         store = Store(redis)
+        http = httpx.AsyncClient(timeout=_DISCORD_TIMEOUT_S)
         try:
             yield State(
                 settings=settings,
                 store=store,
                 commands=Commands(store, limits_from(settings), queue),
+                discord_rest=discord_rest(settings, redis, http),
             )
         finally:
+            await http.aclose()
             await queue.aclose()
             await redis.aclose()
 
@@ -82,6 +90,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limit=settings.api.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+_DISCORD_TIMEOUT_S = 10.0
+
+
+def discord_rest(settings: Settings, redis: Redis, http: httpx.AsyncClient) -> DiscordRest:
+    """Discord REST for the interactions endpoint: through the cluster-wide bucket like the
+    gateway's calls."""
+    token = settings.discord_bot_token
+    secret = token.get_secret_value() if token else None
+    bucket = rest_bucket(redis, settings.discord)
+    return DiscordRest(http, settings.discord.rest_url, secret, bucket=bucket)
 
 
 def _require_redis_url(settings: Settings) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
@@ -24,7 +23,6 @@ from shared.platform.settings import Settings
 __all__ = ["router"]
 
 router = APIRouter(prefix="/discord", tags=["discord"])
-_REST_TIMEOUT_S = 10.0
 
 
 @router.post(
@@ -41,24 +39,12 @@ async def interactions(
     body = await request.body()
     verify_interaction(settings.discord.public_key, signature, timestamp, body)
     payload = _payload(body)
-    client = httpx.AsyncClient(timeout=_REST_TIMEOUT_S)
-    try:
-        reply = await build_handler(
-            settings, request.state.store, request.state.commands.queue, _rest(settings, client)
-        ).handle(payload)
-    except BaseException:
-        await client.aclose()
-        raise
+    rest: DiscordRest = request.state.discord_rest
+    reply = await build_handler(
+        settings, request.state.store, request.state.commands.queue, rest
+    ).handle(payload)
     later = reply.later
-
-    async def finish() -> None:
-        try:
-            if later is not None:
-                await later()
-        finally:
-            await client.aclose()
-
-    return JSONResponse(reply.response, background=BackgroundTask(finish))
+    return JSONResponse(reply.response, background=BackgroundTask(later) if later else None)
 
 
 def _payload(body: bytes) -> dict[str, Any]:
@@ -69,9 +55,3 @@ def _payload(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise BadRequest("The interaction body must be a JSON object.")
     return payload
-
-
-def _rest(settings: Settings, client: httpx.AsyncClient) -> DiscordRest:
-    token = settings.discord_bot_token
-    secret = token.get_secret_value() if token else None
-    return DiscordRest(client, settings.discord.rest_url, secret)
