@@ -53,14 +53,7 @@ async def pending_result(pool: Pool) -> Approval | None:
 async def test_each_phase_result_waits_for_a_human_and_a_rejection_is_retried(
     pool: Pool, sample_repo: Path
 ) -> None:
-    await pool.command("project register", {"repo_url": str(sample_repo), "id": PID})
-    await pool.command("project start", {"project": PID})
-    stories = [{"title": "Add two numbers"}]
-    epic = await pool.command("epic", {"description": "Add", "stories": stories}, project_id=PID)
-    (story_id,) = epic.result["proposed_story_ids"]
-    await pool.command("approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
-    await pool.command("sprint plan", {"story_ids": [story_id]}, project_id=PID)
-    await pool.command("sprint start", project_id=PID)
+    (story_id,) = await pool.start_sprint(PID, sample_repo, ["Add two numbers"], mode="blocking")
     branch = f"awf/{story_id}"
 
     design = await pool.until_value(lambda: pending_result(pool), timeout_s=60)
@@ -118,17 +111,7 @@ async def test_a_story_over_its_token_cap_is_held_until_a_human_lets_it_go_on(
     repo = make_sample_repo(tmp_path / "calculator")
     async with running_workers(settings, 1) as workers:
         pool = Pool(store, queue, settings, workers)
-        args = {"repo_url": str(repo), "id": PID, "mode": "autonomous"}
-        await pool.command("project register", args)
-        await pool.command("project start", {"project": PID})
-        stories = [{"title": "Add two numbers"}]
-        epic = await pool.command(
-            "epic", {"description": "Add", "stories": stories}, project_id=PID
-        )
-        (story_id,) = epic.result["proposed_story_ids"]
-        await pool.command("approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
-        await pool.command("sprint plan", {"story_ids": [story_id]}, project_id=PID)
-        await pool.command("sprint start", project_id=PID)
+        await pool.start_sprint(PID, repo, ["Add two numbers"])
 
         held = await pool.until_value(lambda: pending_of(pool, ApprovalKind.BUDGET), timeout_s=60)
         assert held.summary.startswith("The story tokens")

@@ -39,19 +39,7 @@ PID = "faulty"
 
 
 async def sprint_of(pool: Pool, repo: Path, titles: list[str]) -> list[str]:
-    """A started autonomous project whose sprint holds one story per title; their ids."""
-    args = {"repo_url": str(repo), "id": PID, "mode": "autonomous"}
-    await pool.command("project register", args)
-    await pool.command("project start", {"project": PID})
-    stories = [{"title": t} for t in titles]
-    epic = await pool.command(
-        "epic", {"description": "Arithmetic", "stories": stories}, project_id=PID
-    )
-    ids: list[str] = epic.result["proposed_story_ids"]
-    await pool.command("approve", {"ids": ids}, project_id=PID, actor=APPROVER)
-    await pool.command("sprint plan", {"story_ids": ids}, project_id=PID)
-    await pool.command("sprint start", project_id=PID)
-    return ids
+    return await pool.start_sprint(PID, repo, titles)
 
 
 async def state_is(pool: Pool, state: ScrumState) -> bool:

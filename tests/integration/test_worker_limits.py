@@ -16,7 +16,6 @@ from shared.platform.settings import load_settings
 from shared.state import keys
 from shared.state.store import Store
 from shared.workflow import cycles
-from tests.factories import APPROVER
 from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
     Pool,
     fake_model_fixture,
@@ -51,17 +50,7 @@ async def test_a_hanging_test_command_is_killed_at_its_limit_and_refused(
     hang = f'python -c "import time  # {MARKER}\ntime.sleep(120)"'
     async with running_workers(settings, 1) as workers:
         pool = Pool(store, queue, settings, workers)
-        args = {"repo_url": str(repo), "id": PID, "mode": "autonomous", "test_command": hang}
-        await pool.command("project register", args)
-        await pool.command("project start", {"project": PID})
-        stories = [{"title": "Add two numbers"}]
-        epic = await pool.command(
-            "epic", {"description": "Add", "stories": stories}, project_id=PID
-        )
-        (story_id,) = epic.result["proposed_story_ids"]
-        await pool.command("approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
-        await pool.command("sprint plan", {"story_ids": [story_id]}, project_id=PID)
-        await pool.command("sprint start", project_id=PID)
+        (story_id,) = await pool.start_sprint(PID, repo, ["Add two numbers"], test_command=hang)
 
         refusal = await pool.until_value(lambda: first_refusal(pool, story_id), timeout_s=120)
         await pool.command("sprint pause", project_id=PID)

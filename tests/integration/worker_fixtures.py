@@ -27,7 +27,7 @@ from shared.platform.settings import Settings, load_settings
 from shared.state import keys
 from shared.state.store import Store
 from shared.workflow.context import CommandOutcome
-from tests.factories import ADMIN, run
+from tests.factories import ADMIN, APPROVER, run
 
 __all__ = [
     "Pool",
@@ -88,6 +88,25 @@ class Pool:
         outcome = await run(self.store, command, args, actor=kw.pop("actor", ADMIN), **kw)
         await enqueue_all(self.queue, outcome.jobs)
         return outcome
+
+    async def start_sprint(
+        self, project_id: str, repo: Path, titles: list[str], **register: str
+    ) -> list[str]:
+        """A started project (autonomous unless `register` says otherwise) whose running sprint
+        holds one approved story per title; the story ids."""
+        args = {"repo_url": str(repo), "id": project_id, "mode": "autonomous", **register}
+        await self.command("project register", args)
+        await self.command("project start", {"project": project_id})
+        epic = await self.command(
+            "epic",
+            {"description": "Arithmetic", "stories": [{"title": t} for t in titles]},
+            project_id=project_id,
+        )
+        ids: list[str] = epic.result["proposed_story_ids"]
+        await self.command("approve", {"ids": ids}, project_id=project_id, actor=APPROVER)
+        await self.command("sprint plan", {"story_ids": ids}, project_id=project_id)
+        await self.command("sprint start", project_id=project_id)
+        return ids
 
     async def until(
         self, what: Callable[[], Awaitable[bool]], timeout_s: float = 90.0, step_s: float = 0.1
