@@ -64,7 +64,7 @@ def register_project(run: DemoRun) -> None:
         "repo_url": str(run.repo),
         "name": "Calculator",
         "id": run.project_id,
-        "mode": "autonomous",
+        "mode": "partial",
     }
     run.command("project register", args)
 
@@ -93,7 +93,7 @@ def plan_sprint(run: DemoRun) -> None:
 STEPS: list[Step] = [
     Step(
         "Register the sample repository as a project",
-        "awf project register <repo> --mode autonomous",
+        "awf project register <repo> --mode partial",
         register_project,
     ),
     Step("Let agents work on it", "awf project start calculator", start_project),
