@@ -53,6 +53,11 @@ class MergeWorkspace:
             )
         return (await self._git("rev-parse", "HEAD")).stdout.strip()
 
+    async def changed_files(self) -> list[str]:
+        """What the merge commit at HEAD brings to the default branch."""
+        diff = await self._git("diff", "--name-only", "-z", "HEAD^1", "HEAD")
+        return [name for name in diff.stdout.split("\0") if name]
+
     async def push(self) -> None:
         """Fast-forward the remote's default branch to the merge (never forced)."""
         ref = f"refs/heads/{self.default_branch}"

@@ -60,12 +60,12 @@ def review_job(project_id: str, sprint_id: str) -> JobSpec:
     )
 
 
-def merge_job(project_id: str, story_id: str, approval_id: str = "auto") -> JobSpec:
-    """Merge a finished story's branch into the default branch: once per approval (or once,
-    automatically, in autonomous mode)."""
+def merge_job(project_id: str, story_id: str, approval_id: str | None = None) -> JobSpec:
+    """Merge a finished story's branch into the default branch: once per approval, or once
+    without one in autonomous mode (then only when it touches no security-critical path)."""
     return JobSpec(
         names.MERGE_STORY,
-        f"merge:{project_id}:{story_id}:{approval_id}",
+        f"merge:{project_id}:{story_id}:{approval_id or 'auto'}",
         project_id,
-        {"project_id": project_id, "story_id": story_id},
+        {"project_id": project_id, "story_id": story_id, "approval_id": approval_id},
     )

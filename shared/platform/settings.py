@@ -76,6 +76,18 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+SECURITY_PATHS = (
+    "*auth*",
+    "*security*",
+    "*secret*",
+    "*credential*",
+    "*password*",
+    "*.pem",
+    "*.key",
+    ".github/*",
+)
+
+
 class OrchestratorSettings(_Section):
     mode: Literal["blocking", "partial", "autonomous"] = "blocking"
     max_concurrent_projects: int = Field(default=3, ge=1)
@@ -89,6 +101,14 @@ class OrchestratorSettings(_Section):
     )
     lease_ttl_s: float = Field(
         default=15.0, ge=2, le=120, description="a silent phase is retaken after this"
+    )
+    security_paths: list[str] = Field(
+        default_factory=lambda: list(SECURITY_PATHS),
+        max_length=100,
+        description=(
+            "globs of security-critical files: a story touching one is merged only with a human's "
+            "approval, even in autonomous mode (a glob without '/' matches any path part)"
+        ),
     )
 
 

@@ -90,7 +90,7 @@ def worker_process(
 
 
 async def start_one_story_sprint(store: Store, queue: ArqRedis, repo: Path) -> str:
-    await run(store, "project register", {"repo_url": str(repo), "id": PID, "mode": "autonomous"})
+    await run(store, "project register", {"repo_url": str(repo), "id": PID, "mode": "partial"})
     await run(store, "project start", {"project": PID})
     epic = await run(
         store,

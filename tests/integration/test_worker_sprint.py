@@ -44,7 +44,7 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-async def register(pool: Pool, repo: Path, mode: str = "autonomous") -> None:
+async def register(pool: Pool, repo: Path, mode: str = "partial") -> None:
     await pool.command("project register", {"repo_url": str(repo), "id": PID, "mode": mode})
     await pool.command("project start", {"project": PID})
 

@@ -92,9 +92,9 @@ class Pool:
     async def start_sprint(
         self, project_id: str, repo: Path, titles: list[str], **register: str
     ) -> list[str]:
-        """A started project (autonomous unless `register` says otherwise) whose running sprint
+        """A started project (partial unless `register` says otherwise) whose running sprint
         holds one approved story per title; the story ids."""
-        args = {"repo_url": str(repo), "id": project_id, "mode": "autonomous", **register}
+        args = {"repo_url": str(repo), "id": project_id, "mode": "partial", **register}
         await self.command("project register", args)
         await self.command("project start", {"project": project_id})
         epic = await self.command(
