@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from shared.fakes.discord import GLOBAL, FakeDiscord, routes
+from shared.fakes.discord.payloads import PUBLIC_THREAD
 
 pytestmark = pytest.mark.integration
 
@@ -308,6 +309,9 @@ async def test_the_control_plane_drives_the_fake_over_http(fake: FakeDiscord, bo
         await fake.wait_for_messages(1)
         listed = await control.get(f"/_fake/channels/{info['channel_id']}/messages")
         stats = (await control.get("/_fake/stats")).json()
+        fake.world.create_thread(fake.channel_id, "S-1", from_message=None, kind=PUBLIC_THREAD)
+        threads = (await control.get(f"/_fake/channels/{info['channel_id']}/threads")).json()
     assert info["token"] == fake.token
     assert [m["content"] for m in listed.json()] == ["pong 1"]
+    assert [t["name"] for t in threads] == ["S-1"]
     assert stats["identifies"] == 1

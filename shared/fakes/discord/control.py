@@ -3,7 +3,7 @@
 POST /_fake/slash {"name", "options", "channel_id"?}, /_fake/click {"custom_id", "message_id"?},
 /_fake/modal {"custom_id", "values"}, /_fake/disconnect {"code"}, /_fake/invalid-session
 {"resumable"}, /_fake/rate-limit {"route", "count", "retry_after", "scope"?}; GET /_fake/info,
-/_fake/stats, /_fake/channels/{channel_id}/messages.
+/_fake/stats, /_fake/channels/{channel_id}/messages, /_fake/channels/{channel_id}/threads.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ async def stats(request: web.Request) -> web.Response:
 @control_routes.get("/_fake/channels/{channel_id}/messages")
 async def messages(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].world.messages(request.match_info["channel_id"]))
+
+
+@control_routes.get("/_fake/channels/{channel_id}/threads")
+async def threads(request: web.Request) -> web.Response:
+    """The threads started in the channel, oldest first."""
+    return web.json_response(request.app[STATE].world.threads(request.match_info["channel_id"]))
 
 
 @control_routes.post("/_fake/slash")
