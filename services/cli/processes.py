@@ -1,24 +1,31 @@
-"""API child processes: spawn one with its log file, probe readiness, find free ports."""
+"""Child processes: spawn one with its log file, probe readiness, find free ports; turn the
+signals that should stop a foreground stack into an exception (so `finally` stops it)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
 __all__ = [
     "ApiProcess",
     "Child",
+    "Shutdown",
     "free_port",
     "free_port_block",
     "is_ready",
     "port_in_use",
     "spawn_api",
     "spawn_module",
+    "stop_signals",
 ]
 
 
@@ -98,3 +105,26 @@ def is_ready(http: httpx.Client, url: str) -> bool:
         return http.get(f"{url}/readyz").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+class Shutdown(Exception):
+    """SIGINT, SIGTERM or SIGHUP arrived: stop the stack."""
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Meanwhile SIGINT, SIGTERM and SIGHUP raise `Shutdown`; the old handlers come back after.
+    Children run in their own process groups, so a terminal's Ctrl-C reaches only us."""
+    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise Shutdown(signal.Signals(signum).name)

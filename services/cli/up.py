@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import time
-from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from services.cli import output
-from services.cli.processes import ApiProcess
+from services.cli.processes import ApiProcess, Shutdown, stop_signals
 from services.cli.session import (
     Session,
     pid_alive,
@@ -26,10 +24,6 @@ from services.cli.stack import Stack, StackError
 from shared.platform.embedded_redis import EmbeddedRedisError
 
 __all__ = ["Shutdown", "session_for", "status_table", "up"]
-
-
-class Shutdown(Exception):
-    """SIGINT, SIGTERM or SIGHUP arrived: stop the stack."""
 
 
 def up(
@@ -51,20 +45,16 @@ def up(
         redis_url=os.environ.get("REDIS_URL"),
         workers=workers,
     )
-    previous = {
-        s: signal.signal(s, _raise_shutdown) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    }
     code = 0
-    try:
-        code = _run(stack)
-    except (KeyboardInterrupt, Shutdown):
-        pass
-    finally:
-        output.err_console.print("[dim]stopping…[/dim]")
-        stack.stop()
-        remove_session()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_signals():
+        try:
+            code = _run(stack)
+        except (KeyboardInterrupt, Shutdown):
+            pass
+        finally:
+            output.err_console.print("[dim]stopping…[/dim]")
+            stack.stop()
+            remove_session()
     output.err_console.print("[dim]stopped[/dim]")
     raise typer.Exit(code)
 
@@ -145,7 +135,3 @@ def _refuse_if_running() -> None:
 def _redacted(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     return f"{scheme}{sep}{rest.rpartition('@')[2]}" if "@" in rest else url
-
-
-def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
-    raise Shutdown(signal.Signals(signum).name)
