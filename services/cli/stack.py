@@ -1,4 +1,5 @@
-"""The local stack as processes: an embedded Redis (unless one is given) and N API replicas.
+"""The local stack as processes: an embedded Redis (unless one is given), N API replicas, the
+agent workers and, on request, the fake Discord with one gateway pod.
 
 Used by `awf up` (the user's stack), `awf demo` (a private throwaway one) and the e2e tests.
 """
@@ -19,6 +20,7 @@ from typing import Self
 import httpx
 
 from services.cli.agent_tier import AgentTier, AgentTierError
+from services.cli.discord_tier import DiscordTier, DiscordTierError
 from services.cli.processes import (
     ApiProcess,
     Child,
@@ -55,6 +57,7 @@ class Stack:
         ready_timeout: float = 20.0,
         stop_timeout: float = 10.0,
         workers: int = 0,
+        fake_discord: bool = False,
     ) -> None:
         self.data_dir, self.host, self.port, self.replicas = data_dir, host, port, replicas
         self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
@@ -65,6 +68,7 @@ class Stack:
         self.redis = None if redis_url else EmbeddedRedis(data_dir / "redis", appendonly=appendonly)
         self.apis: list[ApiProcess] = []
         self.agents = AgentTier(data_dir, workers, ready_timeout=ready_timeout)
+        self.discord = DiscordTier(data_dir, ready_timeout=ready_timeout) if fake_discord else None
 
     @property
     def redis_url(self) -> str:
@@ -83,14 +87,15 @@ class Stack:
         pids = {f"api:{api.port}": api.process.pid for api in self.apis}
         if self.redis and self.redis.pid:
             pids["redis"] = self.redis.pid
-        return pids | self.agents.pids
+        return pids | self.agents.pids | (self.discord.pids if self.discord else {})
 
     def admin_token(self, ttl: timedelta = timedelta(days=30), subject: str = "awf-up") -> str:
         return mint_token(self.jwt_secret, subject, Role.ADMIN, ttl)
 
     def start(self) -> None:
-        """Start Redis, every API replica (waiting until each answers /readyz), then the
-        workers and, without ANTHROPIC_API_KEY, the local scripted model."""
+        """Start Redis (and the fake Discord), every API replica (and the gateway), wait until
+        each answers /readyz (and the gateway's bot is connected), then the workers and,
+        without ANTHROPIC_API_KEY, the local scripted model."""
         ports = [self.port + i for i in range(self.replicas)]
         busy = [p for p in ports if port_in_use(self.host, p)]
         if busy:
@@ -100,10 +105,16 @@ class Stack:
         try:
             if self.redis:
                 self.redis.start()
+            if self.discord:
+                self.env |= self.discord.start_fake(self._child_env(self.port))
             self.apis = [self._spawn(p) for p in ports]
+            if self.discord:
+                self.discord.start_gateway(self._child_env(self.port))
             self._wait_ready()
+            if self.discord:
+                self.discord.wait_ready()
             self.agents.start(self._child_env(self.port))
-        except AgentTierError as exc:
+        except (AgentTierError, DiscordTierError) as exc:
             self.stop()
             raise StackError(str(exc)) from exc
         except BaseException:
@@ -111,8 +122,10 @@ class Stack:
             raise
 
     def stop(self) -> None:
-        """Stop the agent tier, then SIGTERM the APIs (SIGKILL any left after
-        ``stop_timeout``), then stop Redis."""
+        """Stop the gateway and the agent tier, then SIGTERM the APIs (SIGKILL any left after
+        ``stop_timeout``), then stop the fake Discord and Redis."""
+        if self.discord:
+            self.discord.stop_gateway(self.stop_timeout)
         self.agents.stop()
         for api in self.apis:
             if api.process.poll() is None:
@@ -124,12 +137,15 @@ class Stack:
             except subprocess.TimeoutExpired:
                 api.process.kill()
                 api.process.wait()
+        if self.discord:
+            self.discord.stop(self.stop_timeout)
         if self.redis:
             self.redis.stop()
 
     def dead(self) -> list[ApiProcess | Child]:
         """Children that have exited."""
-        return [api for api in self.apis if api.process.poll() is not None] + self.agents.dead()
+        dead: list[ApiProcess | Child] = [a for a in self.apis if a.process.poll() is not None]
+        return dead + self.agents.dead() + (self.discord.dead() if self.discord else [])
 
     def __enter__(self) -> Self:
         self.start()
