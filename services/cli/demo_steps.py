@@ -1,7 +1,8 @@
 """The demo's steps, one function each, in `STEPS` order.
 
-A step sends one command through the same client and renderers the CLI uses and may remember
-ids on the `DemoRun` for later steps.
+A step sends one command through the same client and renderers the CLI uses (or, for the
+Discord steps, types a slash command or clicks a button in the fake Discord) and may remember ids
+on the `DemoRun` for later steps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from services.cli.demo_agents import (
     show_workflow_timeline,
     wait_for_proposals,
 )
+from services.cli.demo_discord import DemoDiscord
+from services.cli.demo_discord_steps import (
+    approve_stories,
+    bind_channel,
+    show_transcript,
+    sprint_status_in_discord,
+)
+from services.cli.discord_tier import FakeInfo
 from shared.domain.commands import COMMANDS
 
 __all__ = ["EPIC", "STEPS", "DemoRun", "Step"]
@@ -32,16 +41,18 @@ EPIC: dict[str, Any] = {
 
 @dataclass
 class DemoRun:
-    """What the steps share: the client, the sample repository, ids learned on the way."""
+    """What the steps share: the API client, the user's side of the fake Discord, the sample
+    repository, ids learned on the way."""
 
     client: ApiClient
+    discord: DemoDiscord
     repo: Path
     project_id: str = "calculator"
     story_ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def connect(cls, api_url: str, token: str, repo: Path) -> DemoRun:
-        return cls(ApiClient(api_url, token), repo)
+    def connect(cls, api_url: str, token: str, discord: FakeInfo, repo: Path) -> DemoRun:
+        return cls(ApiClient(api_url, token), DemoDiscord(discord), repo)
 
     def command(self, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one table command on the demo project and render it as the CLI would."""
@@ -55,8 +66,12 @@ class DemoRun:
 @dataclass(frozen=True)
 class Step:
     title: str
-    cli: str
+    cli: str  # what a user would type, after `prompt`
     run: Callable[[DemoRun], object]
+    prompt: str = "$"
+
+
+_IN_DISCORD = "Discord #general >"
 
 
 def register_project(run: DemoRun) -> None:
@@ -77,10 +92,6 @@ def create_epic(run: DemoRun) -> None:
     run.command("epic", EPIC)
 
 
-def approve_all(run: DemoRun) -> None:
-    run.command("approve")
-
-
 def prioritize_multiply(run: DemoRun) -> None:
     run.command("backlog prioritize", {"story_id": run.story_ids[-1], "priority": "top"})
     run.command("backlog view")
@@ -96,6 +107,12 @@ STEPS: list[Step] = [
         "awf project register <repo> --mode partial",
         register_project,
     ),
+    Step(
+        "Bind the project to a Discord channel, from Discord",
+        "/project bind_channel project:calculator",
+        bind_channel,
+        _IN_DISCORD,
+    ),
     Step("Let agents work on it", "awf project start calculator", start_project),
     Step(
         "Write an epic",
@@ -107,10 +124,21 @@ STEPS: list[Step] = [
         "awf backlog view --status proposed",
         wait_for_proposals,
     ),
-    Step("Approve every proposed story", "awf approve", approve_all),
+    Step(
+        "Approve the stories: one with its button in Discord, the rest with the CLI",
+        "[Approve] on the first proposed story",
+        approve_stories,
+        _IN_DISCORD,
+    ),
     Step("Move Multiply to the top", "awf backlog prioritize <story> top", prioritize_multiply),
     Step("Plan a sprint", 'awf sprint plan --goal "Add, subtract and multiply…"', plan_sprint),
     Step("Start the sprint", "awf sprint start", lambda run: run.command("sprint start")),
+    Step(
+        "Ask Discord how the sprint goes",
+        "/sprint status project:calculator",
+        sprint_status_in_discord,
+        _IN_DISCORD,
+    ),
     Step(
         "Agents at work: DESIGN → TEST_RED → CODE_GREEN → REFACTOR → COMMIT per story",
         "awf watch",
@@ -121,4 +149,10 @@ STEPS: list[Step] = [
         "The timeline: every change, who made it, from → to", "awf timeline", show_workflow_timeline
     ),
     Step("The code the agents wrote", "git log main..awf/<story>", show_code),
+    Step(
+        "The project's Discord channel and story threads, as the bot wrote them",
+        "(the channel, then each story's thread)",
+        show_transcript,
+        _IN_DISCORD,
+    ),
 ]
