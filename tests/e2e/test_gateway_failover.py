@@ -9,9 +9,7 @@ time in ms, and signals are timed with Redis TIME, so every gap is measured on o
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,21 +19,23 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shared.platform.settings import Settings
 from shared.state import keys
 from shared.state.lease import Lease
+from tests.e2e.gateway_pods import Pod, pod_of, start_pod, stop_all, wait_for_log
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(60)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TTL_S = 6.0
 GRACEFUL_BOUND_MS = 1_000  # requirement: SIGTERM -> the next leader's first write
 CRASH_BOUND_MS = 10_000  # requirement: SIGKILL/freeze -> the next leader's first write
-_CLEARED = {name.upper() for name in Settings.model_fields}
-_CLEARED_PREFIXES = ("AWF_", *(f"{name.upper()}__" for name in Settings.model_fields))
+HEARTBEAT_DUTY = {
+    "GATEWAY__DUTY": "heartbeat",
+    "GATEWAY__LEASE_TTL_S": str(TTL_S),
+    "GATEWAY__HEARTBEAT_INTERVAL_S": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -43,52 +43,6 @@ class Beat:
     at_ms: int
     owner: str
     token: int
-
-
-@dataclass
-class Pod:
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def signal(self, sig: signal.Signals) -> None:
-        self.process.send_signal(sig)
-
-
-def pod_env(redis_url: str, config: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _CLEARED and not k.startswith(_CLEARED_PREFIXES)
-    }
-    return env | {
-        "AWF_ENV": "test",
-        "AWF_CONFIG": str(config),
-        "REDIS_URL": redis_url,
-        "GATEWAY__DUTY": "heartbeat",
-        "GATEWAY__LEASE_TTL_S": str(TTL_S),
-        "GATEWAY__HEARTBEAT_INTERVAL_S": "1",
-        "LOGGING__FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-def start_pod(redis_url: str, workdir: Path, name: str) -> Pod:
-    config = workdir / "config.yml"
-    config.write_text("{}\n")
-    log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway"],
-            cwd=REPO_ROOT,
-            env=pod_env(redis_url, config),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Pod(process, log)
 
 
 async def beats(redis: Redis, since_ms: int = 0) -> list[Beat]:
@@ -112,20 +66,6 @@ async def first_beat_of_another(redis: Redis, since_ms: int, old: str, timeout: 
             return fresh[0]
         await asyncio.sleep(0.02)
     raise AssertionError(f"no new leader wrote within {timeout}s")
-
-
-async def wait_for_log(pod: Pod, *needles: str, timeout: float = 15.0) -> None:
-    """Until the pod logged any of ``needles``."""
-    deadline = time.monotonic() + timeout
-    while not any(needle in pod.log_text() for needle in needles):
-        assert pod.process.poll() is None, pod.log_text()
-        assert time.monotonic() < deadline, f"{needles} not logged:\n{pod.log_text()}"
-        await asyncio.sleep(0.05)
-
-
-def pod_of(pods: list[Pod], owner: str) -> Pod:
-    pid = int(owner.split(":")[-2])
-    return next(pod for pod in pods if pod.process.pid == pid)
 
 
 async def leader_now(redis: Redis, pods: list[Pod]) -> tuple[Beat, Pod]:
@@ -155,22 +95,14 @@ def assert_one_leader_at_a_time(history: list[Beat]) -> None:
     assert all(len(names) == 1 for names in owners.values()), owners
 
 
-def stop_all(pods: list[Pod]) -> None:
-    for pod in pods:
-        if pod.process.poll() is None:
-            pod.signal(signal.SIGCONT)
-            pod.signal(signal.SIGTERM)
-    for pod in pods:
-        try:
-            pod.process.wait(5)
-        except subprocess.TimeoutExpired:
-            pod.process.kill()
-            pod.process.wait()
-
-
 @pytest.fixture
 async def pods(redis: Redis, tmp_path: Path, redis_url: str) -> AsyncIterator[list[Pod]]:
-    started = [start_pod(redis_url, tmp_path, f"gateway-{n}") for n in range(3)]
+    config = tmp_path / "config.yml"
+    config.write_text("{}\n")
+    started = [
+        start_pod(redis_url, config, tmp_path / f"gateway-{n}.log", HEARTBEAT_DUTY)
+        for n in range(3)
+    ]
     try:
         for pod in started:
             await wait_for_log(pod, '"standing_by"', '"lease_acquired"')

@@ -9,24 +9,24 @@ threads) and the approval deadline watcher. `stop` is idempotent.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import hikari
+import httpcore  # noqa: F401 - httpx loads it on first use; standbys load it before a takeover
 import httpx
 import structlog
 
 from services.gateway.discord.background import Background, rest_bucket
 from services.gateway.discord.delivery import TOKEN_TTL_S
+from services.gateway.discord.inflight import InFlight
 from services.gateway.discord.rest import DiscordRest, DiscordRestError
 from services.gateway.discord.sync import sync_commands
 from services.gateway.discord.wiring import build_handler, default_catalog
 from services.gateway.duties import identify_policy
 from shared.jobs.queue import create_queue, enqueue_all
-from shared.platform.errors import AppError
 from shared.state.gateway_guards import IdentifyGuard
 from shared.state.store import Store
 from shared.workflow.executor import execute
@@ -71,36 +71,36 @@ class DiscordDuty:
         self._bot: hikari.GatewayBot | None = None
         self._http: httpx.AsyncClient | None = None
         self._queue: ArqRedis | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: InFlight | None = None
+        self._ssl = httpx.create_ssl_context()  # loads the CA bundle once per process, not per term
         self._background: Background | None = None
 
     async def start(self, term: Term) -> None:
         await self.stop()
         token = self._token()
         await IdentifyGuard(self._redis, identify_policy(self._settings.gateway)).wait_turn()
-        self._http = httpx.AsyncClient(timeout=10.0)
+        self._http = httpx.AsyncClient(timeout=10.0, verify=self._ssl)
         bucket = rest_bucket(self._redis, self._settings.discord)
         rest = DiscordRest(self._http, self._settings.discord.rest_url, token, bucket=bucket)
         self._queue = await create_queue(self._require_redis_url())
-        handler = self._handler(rest, self._queue)
+        inflight = self._inflight = InFlight(self._handler(rest, self._queue), rest)
         self._start_background(term, rest, self._queue)
         await self._sync(rest, application_id(token))
-        self._bot = self._new_bot(token, lambda payload: self._spawn(term, handler, rest, payload))
+        self._bot = self._new_bot(token, lambda payload: _take(term, inflight, payload))
         await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
         log.info("discord_started", fence=term.grant.token)
 
     async def stop(self) -> None:
-        background, self._background = self._background, None
-        if background is not None:
-            await background.stop()
-        tasks, self._tasks = self._tasks, set()
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        """Close the session first (nothing new arrives), answer what was taken, then the rest."""
         bot, self._bot = self._bot, None
         if bot is not None and bot.is_alive:
             await bot.close()
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            await inflight.drain()
+        background, self._background = self._background, None
+        if background is not None:
+            await background.stop()
         http, self._http = self._http, None
         if http is not None:
             await http.aclose()
@@ -162,28 +162,10 @@ class DiscordDuty:
         bot.subscribe(hikari.ShardPayloadEvent, on_payload)
         return bot
 
-    def _spawn(
-        self, term: Term, handler: InteractionHandler, rest: DiscordRest, payload: Mapping[str, Any]
-    ) -> None:
-        if not term.holds():  # a deposed leader must not answer; the new one will
-            return
-        task = asyncio.create_task(_serve(handler, rest, payload), name="discord-interaction")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-
-async def _serve(
-    handler: InteractionHandler, rest: DiscordRest, payload: Mapping[str, Any]
-) -> None:
-    try:
-        reply = await handler.handle(payload)
-        if reply.duplicate:
-            return
-        await rest.callback(str(payload["id"]), str(payload["token"]), reply.response)
-        if reply.later is not None:
-            await reply.later()
-    except (AppError, DiscordRestError) as exc:
-        log.warning("interaction_not_answered", interaction_id=payload.get("id"), error=str(exc))
+def _take(term: Term, inflight: InFlight, payload: Mapping[str, Any]) -> None:
+    if term.holds():  # a deposed leader must not answer; the new one will
+        inflight.spawn(payload)
 
 
 def discord_duty(settings: Settings, redis: Redis) -> LeaderDuty:

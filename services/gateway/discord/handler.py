@@ -122,10 +122,13 @@ class InteractionHandler:
             log.exception("interaction_failed", interaction_id=interaction.id)
             return refusal(error_text(RuntimeError()))
 
+    def hurry(self) -> None:
+        """Answer what is in flight now instead of waiting for slow work (the leader leaves)."""
+        self._delivery.hurry()
+
     async def _answer(self, interaction: Interaction, work: Awaitable[Answer]) -> Reply:
         task = asyncio.ensure_future(work)
-        done, _ = await asyncio.wait({task}, timeout=self._policy.defer_after_s)
-        if done:
+        if await self._delivery.settled(task, self._policy.defer_after_s):
             return Reply(_message(task.result()))
         deferred = (
             wire.DEFERRED_UPDATE if interaction.type == wire.COMPONENT else wire.DEFERRED_MESSAGE

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
@@ -101,6 +102,7 @@ class GatewayHub:
             await connection.close(4005, "Already authenticated.")
             return
         self.stats.identifies += 1
+        self.stats.identified_at.append(time.monotonic())
         session = self.sessions.open(int(data.get("intents", 0)), list(data.get("shard", [0, 1])))
         self._attach(connection, session)
         await session.dispatch("READY", self._ready(session))

@@ -35,6 +35,7 @@ class Stats:
     rest_calls: Counter[str] = field(default_factory=Counter)
     rest_log: list[RestCall] = field(default_factory=list)
     max_rest_rate: int = 0
+    identified_at: list[float] = field(default_factory=list)  # time.monotonic() of each IDENTIFY
     _window: deque[float] = field(default_factory=deque, repr=False)
 
     def count_request(self, now: float | None = None) -> None:
