@@ -3,7 +3,8 @@
 `ours` is our worker exactly as `python -m services.worker` builds it (settings from the
 environment, logging, `build_worker_settings`: JSON serializer, poll delay, max_jobs, abort
 polling, health key, startup deps, the reconcile cron), with its job functions replaced by
-`record_start`, registered the way `run_phase` is (`func(..., timeout, keep_result=60)`).
+`record_start`, registered the way `run_phase` is (wrapped in `observed`, which opens the job's
+span and counts it, then `func(..., timeout, keep_result=60)`).
 
 `bare` is a stock arq `Worker` with `record_start` as its only function and arq's defaults
 (pickle serializer, no logging set up), except `poll_delay`, which both take from
@@ -39,13 +40,14 @@ def _poll_delay() -> float:
 
 def run_ours() -> None:
     from services.worker.main import build_worker_settings
+    from services.worker.observed import observed
     from shared.platform.logging import configure_logging
     from shared.platform.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings.logging.level, settings.logging.format, "worker")
     ours = build_worker_settings(settings)
-    job = func(record_start, name=JOB_NAME, timeout=60, keep_result=60)
+    job = func(observed(JOB_NAME, record_start), name=JOB_NAME, timeout=60, keep_result=60)
     run_worker(ours, functions=[job], poll_delay=_poll_delay())
 
 

@@ -8,18 +8,22 @@ from typing import TypedDict
 
 import httpx
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from redis.asyncio import Redis
 
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
 from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from services.api.observed import ObservedMiddleware
 from services.api.routes import API_PREFIX, api_routers, health_router
 from services.api.routes.interactions import router as discord_interactions_router
+from services.api.routes.metrics import router as metrics_router
 from services.api.schemas import ErrorBody
 from services.gateway.discord.background import rest_bucket
 from services.gateway.discord.rest import DiscordRest
 from shared.domain.models import ProjectMode
 from shared.jobs.queue import create_queue
+from shared.observability.serve import observe_process
 from shared.platform.redis import create_redis
 from shared.platform.settings import Settings, load_settings
 from shared.state.store import Store
@@ -81,18 +85,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Drive AI coding agents through Scrum and strict TDD.",
         lifespan=lifespan,
         responses=_ERRORS,
+        telemetry=_OURS_ONLY,
     )
     install_error_handlers(app)
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(discord_interactions_router, prefix=API_PREFIX)
     app.include_router(health_router)  # last: probes are rare, API requests skip its routes
+    if settings.monitoring.metrics_collection:
+        app.include_router(metrics_router)
+    observe_process("api", settings, serve_metrics=False)
     app.add_middleware(BodyLimitMiddleware, limit=settings.api.max_body_bytes)
+    app.add_middleware(ObservedMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 
 
 _DISCORD_TIMEOUT_S = 10.0
+# ObservedMiddleware makes the request span (with the route template, the trace id for error
+# bodies) and the Prometheus RED metrics; FastAPI's native spans would nest a second one.
+_OURS_ONLY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def discord_rest(settings: Settings, redis: Redis, http: httpx.AsyncClient) -> DiscordRest:

@@ -41,7 +41,12 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_response(
     request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {**body, "request_id": getattr(request.state, "request_id", None)}
+    state = request.state
+    body = {
+        **body,
+        "request_id": getattr(state, "request_id", None),
+        "trace_id": getattr(state, "trace_id", None),
+    }
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -70,12 +70,13 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            request_id = scope.get("state", {}).get("request_id")
+            state = scope.get("state", {})
             body = {
                 "type": "payload_too_large",
                 "message": self._error(int(declared)).detail,
                 "limit": self.limit,
-                "request_id": request_id,
+                "request_id": state.get("request_id"),
+                "trace_id": state.get("trace_id"),
             }
             await JSONResponse(body, status_code=413)(scope, receive, send)
             return

@@ -32,6 +32,7 @@ class ErrorBody(BaseModel):
     type: str = Field(description="Machine-readable error kind, e.g. `invalid_transition`")
     message: str = Field(description="What went wrong and what to do, for humans")
     request_id: str | None = None
+    trace_id: str | None = Field(default=None, description="The request's trace, to find it")
     state: str | None = Field(default=None, description="Workflow state, on refused commands")
     allowed_commands: list[str] | None = Field(default=None, description="What may run now")
     errors: list[FieldError] | None = Field(default=None, description="Validation errors")

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.worker import Function
 
 from services.worker.deps import WorkerDeps, make_client, worker_id
 from services.worker.jobs import review
@@ -16,8 +17,10 @@ from services.worker.jobs.merge import merge_story
 from services.worker.jobs.phase import run_phase
 from services.worker.jobs.review import review_sprint
 from services.worker.jobs.schedule import reconcile, schedule_sprint
+from services.worker.observed import Job, observed
 from shared.jobs import names
 from shared.jobs.queue import deserialize, serialize
+from shared.observability.serve import observe_process
 from shared.platform.redis import create_redis
 from shared.platform.settings import Settings, load_settings
 from shared.state import keys
@@ -29,21 +32,19 @@ __all__ = ["FUNCTIONS", "build_worker_settings"]
 _RECONCILE_SECONDS = set(range(0, 60, 5))
 
 
-def _functions(settings: Settings) -> list[Any]:
+def _functions(settings: Settings) -> list[Function]:
     timeout = settings.agents.timeout_minutes * 60
     return [
-        func(run_phase, name=names.RUN_PHASE, timeout=timeout, max_tries=1_000, keep_result=60),
-        func(schedule_sprint, name=names.SCHEDULE_SPRINT, timeout=60, max_tries=3, keep_result=0),
-        func(merge_story, name=names.MERGE_STORY, timeout=timeout, max_tries=3),
-        func(review_sprint, name=names.REVIEW_SPRINT, timeout=timeout, max_tries=review.MAX_TRIES),
-        func(
-            propose_backlog,
-            name=names.PROPOSE_BACKLOG,
-            timeout=timeout,
-            max_tries=5,
-            keep_result=3600,
-        ),
+        _job(run_phase, names.RUN_PHASE, timeout, max_tries=1_000, keep_result=60),
+        _job(schedule_sprint, names.SCHEDULE_SPRINT, 60, max_tries=3, keep_result=0),
+        _job(merge_story, names.MERGE_STORY, timeout, max_tries=3),
+        _job(review_sprint, names.REVIEW_SPRINT, timeout, max_tries=review.MAX_TRIES),
+        _job(propose_backlog, names.PROPOSE_BACKLOG, timeout, max_tries=5, keep_result=3600),
     ]
+
+
+def _job(job: Job, name: str, timeout: int, **options: Any) -> Function:
+    return func(observed(name, job), name=name, timeout=timeout, **options)
 
 
 FUNCTIONS = frozenset(names.ALL_JOBS)
@@ -53,6 +54,7 @@ def build_worker_settings(settings: Settings) -> type:
     redis_url = settings.redis_url or ""
 
     async def startup(ctx: dict[str, Any]) -> None:
+        observe_process("worker", settings)
         redis = create_redis(redis_url, client_name="awf.worker")
         limits = Limits(max_concurrent_projects=settings.orchestrator.max_concurrent_projects)
         ctx["deps"] = WorkerDeps(

@@ -24,6 +24,7 @@ from shared.agents.workspace import Workspace
 from shared.domain import gates
 from shared.domain.evidence import PhaseEvidence, TestRun
 from shared.domain.models import ProjectMode
+from shared.observability import metrics
 from shared.workflow.context_build import build_context
 from shared.workflow.cycles import PhaseOutcome, pending_ref
 
@@ -105,6 +106,7 @@ class PhaseRunner:
             tools=tool_params(role.tools),
             run_tool=run_tool,
             max_turns=self.max_turns,
+            agent_type=role.name.value,
         )
 
     async def _context(self, ws: Workspace, project: Project, story: Story, cycle: TDDCycle) -> str:
@@ -180,6 +182,7 @@ class PhaseRunner:
             agent.input_tokens * self.price_in_per_mtok
             + agent.output_tokens * self.price_out_per_mtok
         ) / 1_000_000
+        metrics.AGENT_COST.labels(agent.agent_type).inc(outcome.cost_usd)
         criteria = agent.structured.get("set_acceptance_criteria", {}).get("criteria")
         if outcome.evidence.gate_passed and isinstance(criteria, list):
             outcome.acceptance_criteria = [str(c) for c in criteria][:50]

@@ -7,13 +7,17 @@ usage comes from the API's own `usage` numbers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anthropic
+from opentelemetry.trace import SpanKind
 
 from shared.agents.tool_specs import TOOL_SPECS
+from shared.observability import metrics
+from shared.observability.tracing import tracer
 from shared.platform.errors import AppError
 
 if TYPE_CHECKING:
@@ -49,6 +53,7 @@ _MAX_MALFORMED = 3
 
 @dataclass
 class AgentRun:
+    agent_type: str = "agent"
     turns: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
@@ -70,13 +75,37 @@ async def run_agent(
     run_tool: ToolRunner,
     max_turns: int = 20,
     max_tokens: int = 4096,
+    agent_type: str = "agent",
 ) -> AgentRun:
-    run = AgentRun()
+    """One agent's conversation, traced and timed as `agent_execution_seconds{agent_type}`."""
+    run = AgentRun(agent_type=agent_type)
+    started = time.perf_counter()
+    with tracer.start_as_current_span(f"agent {agent_type}") as span:
+        try:
+            return await _converse(
+                client, run, model, system, task, tools, run_tool, max_turns, max_tokens
+            )
+        finally:
+            span.set_attribute("awf.agent.turns", run.turns)
+            metrics.AGENT_EXECUTION.labels(agent_type).observe(time.perf_counter() - started)
+
+
+async def _converse(
+    client: anthropic.AsyncAnthropic,
+    run: AgentRun,
+    model: str,
+    system: str,
+    task: str,
+    tools: list[dict[str, Any]],
+    run_tool: ToolRunner,
+    max_turns: int,
+    max_tokens: int,
+) -> AgentRun:
     messages: list[dict[str, Any]] = [{"role": "user", "content": task}]
     while run.turns < max_turns:
         run.turns += 1
         try:
-            reply = await _turn(client, model, system, messages, tools, max_tokens)
+            reply = await _traced_turn(client, run, model, system, messages, tools, max_tokens)
         except MalformedReply:
             run.malformed_replies += 1
             if run.malformed_replies >= _MAX_MALFORMED:
@@ -93,6 +122,34 @@ async def run_agent(
         messages.append({"role": "user", "content": [await _call(run, run_tool, c) for c in calls]})
     run.hit_max_turns = True
     return run
+
+
+async def _traced_turn(
+    client: anthropic.AsyncAnthropic,
+    run: AgentRun,
+    model: str,
+    system: str,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    max_tokens: int,
+) -> Message:
+    """One model call as a `chat <model>` span (OpenTelemetry gen_ai conventions), counted."""
+    with tracer.start_as_current_span(f"chat {model}", kind=SpanKind.CLIENT) as span:
+        span.set_attribute("gen_ai.system", "anthropic")
+        span.set_attribute("gen_ai.request.model", model)
+        try:
+            reply = await _turn(client, model, system, messages, tools, max_tokens)
+        except Exception as exc:
+            metrics.MODEL_CALLS.labels(type(exc).__name__).inc()
+            raise
+        metrics.MODEL_CALLS.labels("ok").inc()
+        usage = reply.usage
+        span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
+        span.set_attribute("gen_ai.response.finish_reasons", [str(reply.stop_reason)])
+        metrics.AGENT_TOKENS.labels(run.agent_type, "input").inc(usage.input_tokens)
+        metrics.AGENT_TOKENS.labels(run.agent_type, "output").inc(usage.output_tokens)
+        return reply
 
 
 async def _turn(

@@ -6,7 +6,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from opentelemetry.trace import SpanKind
 
+from shared.observability.tracing import TRACE_KWARG, carrier, tracer
 from shared.state import keys
 
 if TYPE_CHECKING:
@@ -32,15 +34,25 @@ async def create_queue(redis_url: str) -> ArqRedis:
 
 
 async def enqueue(queue: ArqRedis, job: JobSpec) -> bool:
-    """True when enqueued; False when this job id was already claimed or is still queued."""
+    """True when enqueued; False when this job id was already claimed or is still queued.
+    The job carries the caller's trace context, so its span continues the caller's trace."""
+    with tracer.start_as_current_span(f"enqueue {job.function}", kind=SpanKind.PRODUCER) as span:
+        span.set_attribute("messaging.message.id", job.job_id)
+        queued = await _enqueue(queue, job)
+        span.set_attribute("awf.job.queued", queued)
+        return queued
+
+
+async def _enqueue(queue: ArqRedis, job: JobSpec) -> bool:
     if job.dedupe:
         claimed = await queue.set(
             keys.job_claim(job.project_id, job.job_id), "1", nx=True, ex=keys.JOB_CLAIM_TTL_S
         )
         if not claimed:
             return False
+    kwargs = {**job.kwargs, TRACE_KWARG: carrier()}
     queued = await queue.enqueue_job(
-        job.function, _job_id=job.job_id, _defer_by=job.defer_s, **job.kwargs
+        job.function, _job_id=job.job_id, _defer_by=job.defer_s, **kwargs
     )
     return queued is not None
 

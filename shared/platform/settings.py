@@ -269,6 +269,18 @@ class MonitoringSettings(_Section):
     health_check_interval: int = Field(default=60, gt=0, description="seconds")
     metrics_collection: bool = True
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="worker and gateway serve /metrics here (the API on its own port)",
+    )
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the pod from outside
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces",
+    )
 
 
 class ApiSettings(_Section):

@@ -64,6 +64,7 @@ async def propose_backlog(ctx: dict[str, Any], project_id: str, epic_id: str) ->
                 tools=tool_params(ROLES[RoleName.BACKLOG].tools),
                 run_tool=run_tool,
                 max_turns=d.settings.agents.max_turns,
+                agent_type=RoleName.BACKLOG.value,
             )
         except ProviderUnavailable as exc:
             raise retry_later(ctx, exc) from exc

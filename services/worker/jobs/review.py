@@ -91,6 +91,7 @@ async def _narrate(d: WorkerDeps, project_id: str, brief: ReviewBrief) -> str:
         tools=[],
         run_tool=no_tools,
         max_turns=2,
+        agent_type=RoleName.DATA.value,
     )
     return run.final_text.strip() or fallback_summary(brief)
 

@@ -1,0 +1,1 @@
+"""Metrics (Prometheus), traces (OpenTelemetry) and error reporting (Sentry) for every service."""
