@@ -3,7 +3,7 @@
 On `start` it reserves an IDENTIFY from the cluster budget, re-syncs the slash commands when
 the table changed, connects, and hands every INTERACTION_CREATE (its raw JSON, exactly as the
 HTTP endpoint gets it) to the shared handler; responses go out over REST, through the
-cluster-wide rate bucket. Next to the bot it runs the notifier (timelines to channels and story
+cluster-wide rate bucket, and so do hikari's own REST calls. Next to the bot it runs the notifier (timelines to channels and story
 threads) and the approval deadline watcher. `stop` is idempotent.
 """
 
@@ -21,6 +21,7 @@ import structlog
 
 from services.gateway.discord.background import Background, rest_bucket
 from services.gateway.discord.delivery import TOKEN_TTL_S
+from services.gateway.discord.hikari_bucket import route_through
 from services.gateway.discord.inflight import InFlight
 from services.gateway.discord.rest import DiscordRest, DiscordRestError
 from services.gateway.discord.sync import sync_commands
@@ -87,6 +88,7 @@ class DiscordDuty:
         self._start_background(term, rest, self._queue)
         await self._sync(rest, application_id(token))
         self._bot = self._new_bot(token, lambda payload: _take(term, inflight, payload))
+        route_through(self._bot, bucket)  # hikari's own calls (GET /gateway/bot) take tokens too
         await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
         log.info("discord_started", fence=term.grant.token)
 
