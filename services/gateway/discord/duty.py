@@ -1,10 +1,12 @@
 """The leader's Discord duty: one hikari GatewayBot (shard 0 of 1) answering interactions.
 
-On `start` it reserves an IDENTIFY from the cluster budget, re-syncs the slash commands when
-the table changed, connects, and hands every INTERACTION_CREATE (its raw JSON, exactly as the
-HTTP endpoint gets it) to the shared handler; responses go out over REST, through the
-cluster-wide rate bucket, and so do hikari's own REST calls. Next to the bot it runs the notifier (timelines to channels and story
-threads) and the approval deadline watcher. `stop` is idempotent.
+On `start` it reserves an IDENTIFY from the cluster budget (and counts those hikari sends by
+itself later in the term), re-syncs the slash commands when the table changed, connects, and
+hands every INTERACTION_CREATE (its raw JSON, exactly as the HTTP endpoint gets it) to the
+shared handler; responses go out over REST through the cluster-wide rate bucket, and so do
+hikari's own REST calls. Next to the bot it runs the notifier (timelines to channels and story
+threads) and the approval deadline watcher. `stop` first closes the session, then answers what
+it had taken; it is idempotent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from services.gateway.discord.delivery import TOKEN_TTL_S
 from services.gateway.discord.hikari_bucket import route_through
 from services.gateway.discord.inflight import InFlight
 from services.gateway.discord.rest import DiscordRest, DiscordRestError
+from services.gateway.discord.sessions import SessionCounter
 from services.gateway.discord.sync import sync_commands
 from services.gateway.discord.wiring import build_handler, default_catalog
 from services.gateway.duties import identify_policy
@@ -79,7 +82,8 @@ class DiscordDuty:
     async def start(self, term: Term) -> None:
         await self.stop()
         token = self._token()
-        await IdentifyGuard(self._redis, identify_policy(self._settings.gateway)).wait_turn()
+        guard = IdentifyGuard(self._redis, identify_policy(self._settings.gateway))
+        await guard.wait_turn()
         self._http = httpx.AsyncClient(timeout=10.0, verify=self._ssl)
         bucket = rest_bucket(self._redis, self._settings.discord)
         rest = DiscordRest(self._http, self._settings.discord.rest_url, token, bucket=bucket)
@@ -87,7 +91,8 @@ class DiscordDuty:
         inflight = self._inflight = InFlight(self._handler(rest, self._queue), rest)
         self._start_background(term, rest, self._queue)
         await self._sync(rest, application_id(token))
-        self._bot = self._new_bot(token, lambda payload: _take(term, inflight, payload))
+        sessions = SessionCounter(guard)
+        self._bot = self._new_bot(token, lambda payload: _take(term, inflight, payload), sessions)
         route_through(self._bot, bucket)  # hikari's own calls (GET /gateway/bot) take tokens too
         await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
         log.info("discord_started", fence=term.grant.token)
@@ -147,7 +152,9 @@ class DiscordDuty:
         except DiscordRestError as exc:  # the bot still answers the commands Discord has
             log.warning("commands_sync_failed", error=str(exc))
 
-    def _new_bot(self, token: str, on_interaction: Any) -> hikari.GatewayBot:
+    def _new_bot(
+        self, token: str, on_interaction: Any, sessions: SessionCounter
+    ) -> hikari.GatewayBot:
         bot = hikari.GatewayBot(
             token,
             rest_url=self._settings.discord.rest_url,
@@ -161,7 +168,11 @@ class DiscordDuty:
             if event.name == "INTERACTION_CREATE":
                 on_interaction(event.payload)
 
+        async def on_ready(_: hikari.ShardReadyEvent) -> None:
+            sessions.on_ready()
+
         bot.subscribe(hikari.ShardPayloadEvent, on_payload)
+        bot.subscribe(hikari.ShardReadyEvent, on_ready)
         return bot
 
 
