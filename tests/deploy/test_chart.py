@@ -18,34 +18,18 @@ from pydantic import BaseModel
 
 from shared.platform.settings import AlertThresholds, Settings, load_settings
 from shared.state import keys
+from tests.deploy.chart import by_kind, pod_spec, render
 from tests.deploy.conftest import CHART, CI_VALUES, ROOT, Run
 
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule"}
+CRD_KINDS = {
+    "ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PodMonitor", "PrometheusRule",
+}  # fmt: skip
 # The metadata keys KEDA's redis scaler reads (keda pkg/scalers/redis_scaler.go, redisMetadata).
 KEDA_REDIS_KEYS = {
     "address", "host", "port", "listName", "listLength", "activationListLength",
     "databaseIndex", "enableTLS", "unsafeSsl", "usernameFromEnv", "passwordFromEnv",
 }  # fmt: skip
 POD_KINDS = {"Deployment", "StatefulSet", "CronJob"}
-
-
-def render(helm: Run, values: Path, *sets: str) -> list[dict[str, Any]]:
-    args = [arg for s in sets for arg in ("--set", s)]
-    result = helm("template", "awf", str(CHART), "-f", str(values), *args)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
-    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
-
-
-def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
-    if obj["kind"] == "CronJob":
-        spec: dict[str, Any] = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-        return spec
-    template_spec: dict[str, Any] = obj["spec"]["template"]["spec"]
-    return template_spec
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +221,20 @@ def test_chart_config_is_a_valid_application_config(tmp_path: Path) -> None:
         ("config.orchestratr.mode=x", "additional properties 'orchestratr' not allowed"),
         ("backup.schedule=hourly", "at '/backup/schedule'"),
         ("image.pullPolicy=Sometimes", "at '/image/pullPolicy'"),
+        ("monitoring.metricsPort=80", "at '/monitoring/metricsPort': minimum"),
+        (
+            "monitoring.serviceMonitor.enabled=true,monitoring.metricsPort=null",
+            "at '/monitoring': missing property 'metricsPort'",
+        ),
+        ("monitoring.otlpEndpoint=otel-collector:4318", "at '/monitoring/otlpEndpoint'"),
+        (
+            "monitoring.grafanaDashboard.labels.grafana_dashboard=1",
+            "at '/monitoring/grafanaDashboard/labels/grafana_dashboard': got number, want string",
+        ),
+        (
+            "monitoring.prometheusRule.queueBacklog=0",
+            "at '/monitoring/prometheusRule/queueBacklog'",
+        ),
     ],
 )
 def test_schema_rejects_bad_values_with_a_clear_message(

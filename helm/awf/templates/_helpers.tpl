@@ -120,8 +120,29 @@ securityContext:
 - name: REDIS_URL
   value: {{ printf "redis://%s:6379/0" (include "awf.redisHost" .) | quote }}
 {{- end }}
+{{- with .Values.monitoring.otlpEndpoint }}
+- name: MONITORING__OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Worker and gateway: serve /metrics on monitoring.metricsPort (env, then the container port). */}}
+{{- define "awf.metricsEnv" -}}
+{{- with .Values.monitoring.metricsPort }}
+- name: MONITORING__METRICS_PORT
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "awf.metricsPorts" -}}
+{{- with .Values.monitoring.metricsPort }}
+ports:
+  - name: metrics
+    containerPort: {{ . }}
+    protocol: TCP
 {{- end }}
 {{- end -}}
 
