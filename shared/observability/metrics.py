@@ -8,13 +8,14 @@ replica: aggregate them with `max`, not `sum`.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = [
     "ACTIVE_SPRINTS",
     "AGENT_COST",
     "AGENT_EXECUTION",
     "AGENT_TOKENS",
+    "CLUSTER",
     "DISCORD_COMMANDS",
     "GATEWAY_LEADER",
     "HTTP_DURATION",
@@ -51,9 +52,14 @@ MODEL_CALLS = Counter("anthropic_requests_total", "Calls to the model API", ["st
 JOBS = Counter("jobs_total", "Worker jobs finished", ["function", "status"])
 JOB_DURATION = Histogram("job_duration_seconds", "Worker job time", ["function"], buckets=_SLOW)
 JOBS_RUNNING = Gauge("jobs_running", "Jobs running in this worker now", ["function"])
-QUEUE_DEPTH = Gauge("arq_queue_depth", "Jobs waiting in the queue, cluster-wide")
-ACTIVE_SPRINTS = Gauge("active_sprints_total", "Sprints running, cluster-wide")
+# Only the API serves these (its /metrics adds this registry); in the default registry every
+# worker and gateway pod would export them as a constant 0.
+CLUSTER = CollectorRegistry(auto_describe=True)
+QUEUE_DEPTH = Gauge("arq_queue_depth", "Jobs waiting in the queue, cluster-wide", registry=CLUSTER)
+ACTIVE_SPRINTS = Gauge("active_sprints_total", "Sprints running, cluster-wide", registry=CLUSTER)
 LEASE_HELD = Gauge(
-    "gateway_lease_held", "1 while some gateway pod holds the leader lease, cluster-wide"
+    "gateway_lease_held",
+    "1 while some gateway pod holds the leader lease, cluster-wide",
+    registry=CLUSTER,
 )
 GATEWAY_LEADER = Gauge("gateway_leader", "1 while this gateway pod is the leader")

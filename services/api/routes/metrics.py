@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from services.api.deps import StoreDep
-from shared.observability import cluster
+from shared.observability import cluster, metrics
 
 __all__ = ["router"]
 
@@ -22,4 +22,5 @@ async def prometheus_metrics(store: StoreDep) -> Response:
     # the per-replica metrics still help while Redis is away; /readyz reports that
     with contextlib.suppress(RedisError, OSError):
         await cluster.refresh(store)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    text = generate_latest() + generate_latest(metrics.CLUSTER)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
