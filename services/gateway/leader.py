@@ -18,6 +18,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from services.gateway.term import Term
+from shared.observability import metrics
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -108,11 +109,13 @@ class Leader:
     async def _lead(self, term: Term, shutdown: asyncio.Event) -> _Ending:
         starting = asyncio.create_task(self._duty.start(term), name="leader-duty-start")
         starting.add_done_callback(_report_start)
+        metrics.GATEWAY_LEADER.set(1)
         try:
             ending = await self._hold(term, shutdown, starting)
         finally:
             starting.cancel()
             await self._stop_duty()
+            metrics.GATEWAY_LEADER.set(0)
         log.info("duty_stopped", reason=ending.reason, detail=ending.detail, fence=term.grant.token)
         await self._release(term)
         return ending

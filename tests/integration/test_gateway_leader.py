@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from services.gateway.duties import HeartbeatDuty, build_duty, identify_policy
@@ -227,3 +228,16 @@ def test_the_duty_and_identify_policy_come_from_settings(settings: Settings, red
     policy = identify_policy(settings.gateway)
     assert policy.daily_budget == settings.gateway.identify_budget_per_day
     assert policy.flap_window_s > policy.backoff_max_s
+
+
+async def test_the_leader_gauge_is_one_only_during_the_term(redis: Redis) -> None:
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("gateway_leader")
+
+    timing = LeaderTiming(ttl_s=6, renew_every_s=2, standby_poll_s=3, stop_timeout_s=1)
+    duty = RecordingDuty([])
+    async with running(Leader(Lease(redis, NAME, 6_000), "a", duty, timing)) as shutdown:
+        await eventually(lambda: duty.running)
+        assert gauge() == 1
+        shutdown.set()
+        await eventually(lambda: gauge() == 0)

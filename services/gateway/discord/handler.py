@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from services.gateway.discord import autocomplete, decisions, wire
@@ -20,9 +21,11 @@ from services.gateway.discord.access import take_rate_slot
 from services.gateway.discord.catalog import invocation_of
 from services.gateway.discord.delivery import Delivery
 from services.gateway.discord.interaction import Answer, Interaction, Reply, refusal
+from services.gateway.discord.observed import command_label, count, with_trace_id
 from services.gateway.discord.render import error_text
 from services.gateway.discord.slash import run_slash
 from shared.domain.commands import Role
+from shared.observability.tracing import tracer
 from shared.platform.errors import AppError
 from shared.state import keys
 from shared.workflow.context import Actor
@@ -68,15 +71,24 @@ class InteractionHandler:
             return Reply(wire.response(wire.PONG))
         if interaction.type == wire.AUTOCOMPLETE:
             return Reply(await self._autocomplete(interaction))
+        label = command_label(interaction, self._env.catalog)
+        with tracer.start_as_current_span(f"discord {label}", kind=SpanKind.SERVER) as span:
+            span.set_attribute("discord.interaction.id", interaction.id)
+            return await self._decide(interaction, label)
+
+    async def _decide(self, interaction: Interaction, label: str) -> Reply:
         if not await self._claim(interaction):
+            count(label, "duplicate")
             return Reply(_message(refusal(_DUPLICATE)), duplicate=True)
         actor, refused = await self._admit(interaction)
         if actor is None:
+            count(label, "denied")
             return Reply(_message(refused or refusal("Refused.")))
         flow = _FLOWS.get(interaction.type)
         if flow is None:
+            count(label, "unsupported")
             return Reply(_message(refusal("This kind of interaction is not supported here.")))
-        return await self._answer(interaction, self._safely(flow, interaction, actor))
+        return await self._answer(interaction, self._safely(flow, interaction, actor, label))
 
     async def _autocomplete(self, interaction: Interaction) -> dict[str, Any]:
         role = await self._role(interaction)
@@ -113,14 +125,20 @@ class InteractionHandler:
             )
         return Actor(interaction.actor_name, role), None
 
-    async def _safely(self, flow: Flow, interaction: Interaction, actor: Actor) -> Answer:
+    async def _safely(
+        self, flow: Flow, interaction: Interaction, actor: Actor, label: str
+    ) -> Answer:
         try:
-            return await flow(self._env, interaction, actor)
+            answer = await flow(self._env, interaction, actor)
         except (AppError, ValidationError) as exc:
-            return refusal(error_text(exc, _command_name(interaction)))
+            count(label, "refused")
+            return refusal(with_trace_id(error_text(exc, _command_name(interaction))))
         except Exception:
             log.exception("interaction_failed", interaction_id=interaction.id)
-            return refusal(error_text(RuntimeError()))
+            count(label, "error")
+            return refusal(with_trace_id(error_text(RuntimeError())))
+        count(label, "ok")
+        return answer
 
     def hurry(self) -> None:
         """Answer what is in flight now instead of waiting for slow work (the leader leaves)."""
