@@ -114,6 +114,9 @@ def test_nginx_terminates_tls_and_balances_both_api_replicas(
     assert sorted(upstreams) == by_command(services, "api")
     assert "ssl_certificate /etc/nginx/tls/tls.crt;" in conf
     assert "location = /api/v1/discord/interactions {" in conf
+    internal = re.search(r"location ~ \^/\((\S+)\)\$ \{\s*return 404;", conf)
+    assert internal is not None  # probes and metrics are not served to the internet
+    assert set(internal.group(1).split("|")) == {"livez", "readyz", "metrics"}
     assert re.search(r"listen 443 ssl;", conf)
 
 
