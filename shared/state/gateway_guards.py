@@ -2,8 +2,9 @@
 
 IDENTIFY guard: Discord allows 1,000 IDENTIFYs a day per bot and resets the token when it is
 exceeded, so every IDENTIFY first reserves one from a cluster-wide budget per UTC day, far below
-that limit. A leader that flaps (IDENTIFYs with no quiet gap of ``flap_window_s`` between them)
-waits exponentially longer before each one instead of burning the budget.
+that limit. A leader that flaps (a third IDENTIFY with no quiet gap of ``flap_window_s`` between them)
+waits exponentially longer before each one instead of burning the budget; one failover in a
+quiet window is never delayed.
 
 Event dedupe: while a deposed leader's session lingers next to the new one, both receive every
 event; the first to claim the event id handles it.
@@ -66,10 +67,12 @@ class IdentifyTicket:
 
 
 def identify_delay(streak: int, policy: IdentifyPolicy) -> float:
-    """No wait after a quiet window; then base, 2 x base, 4 x base ... capped at the max."""
-    if streak <= 1:
+    """No wait for the first IDENTIFY after a quiet window, nor for one takeover after it (a
+    crashed leader is replaced within the lease TTL); then base, 2 x base, 4 x base ... capped
+    at the max, so only a flapping leader waits."""
+    if streak <= 2:
         return 0.0
-    return float(min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (streak - 2)))
+    return float(min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (streak - 3)))
 
 
 def _utc_day() -> str:

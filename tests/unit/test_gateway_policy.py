@@ -12,9 +12,12 @@ POLICY = IdentifyPolicy(daily_budget=100, backoff_base_s=5, backoff_max_s=300, f
 
 
 @pytest.mark.parametrize(
-    ("streak", "delay"), [(1, 0.0), (2, 5.0), (3, 10.0), (4, 20.0), (8, 300.0), (50, 300.0)]
+    ("streak", "delay"),
+    [(1, 0.0), (2, 0.0), (3, 5.0), (4, 10.0), (5, 20.0), (9, 300.0), (50, 300.0)],
 )
-def test_identify_delay_doubles_up_to_the_cap(streak: int, delay: float) -> None:
+def test_identify_delay_spares_one_takeover_then_doubles_up_to_the_cap(
+    streak: int, delay: float
+) -> None:
     assert identify_delay(streak, POLICY) == delay
 
 
