@@ -1,12 +1,13 @@
-"""`python -m services.worker`: one arq worker process (scale with replicas)."""
+"""`python -m services.worker`: one arq worker process (scale with replicas). SIGTERM drains it
+(services.worker.drain): no new jobs, running phases handed to another worker, exit 0."""
 
 from __future__ import annotations
 
 import sys
 
-from arq.worker import run_worker
 from pydantic import ValidationError
 
+from services.worker.drain import create_draining_worker
 from services.worker.main import build_worker_settings
 from shared.platform.logging import configure_logging
 from shared.platform.settings import format_settings_error, load_settings
@@ -23,7 +24,7 @@ def main() -> None:
             "`awf up`, or set REDIS_URL."
         )
     configure_logging(settings.logging.level, settings.logging.format, "worker")
-    run_worker(build_worker_settings(settings))
+    create_draining_worker(build_worker_settings(settings)).run()
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def build_worker_settings(settings: Settings) -> type:
         poll_delay = 0.05
         max_jobs = settings.orchestrator.max_total_agents + 4
         job_timeout = settings.agents.timeout_minutes * 60
-        job_completion_wait = 30
+        job_completion_wait = settings.orchestrator.drain_timeout_s  # see services.worker.drain
         allow_abort_jobs = True
         health_check_interval = 10
         health_check_key = (

@@ -41,6 +41,10 @@ ToolListener = Callable[[dict[str, Any]], Awaitable[None]]
 Guard = Callable[[], Awaitable[None]]
 
 
+def _no_op() -> None:
+    return None
+
+
 def design_note_path(story_id: str) -> str:
     return f"docs/design/{story_id}.md"
 
@@ -63,6 +67,7 @@ class PhaseRunner:
         cycle: TDDCycle,
         on_tool: ToolListener,
         before_push: Guard,
+        on_commit: Callable[[], None] = _no_op,
     ) -> PhaseOutcome:
         tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="awf-ws-"))
         try:
@@ -76,7 +81,7 @@ class PhaseRunner:
             agent = None
             if cycle.phase is not Phase.COMMIT:
                 agent = await self._agent(ws, project, story, cycle, on_tool)
-            outcome = await self._judge(ws, base, project, story, cycle, before_push)
+            outcome = await self._judge(ws, base, project, story, cycle, before_push, on_commit)
             if agent is not None:
                 self._account(outcome, agent)
             return outcome
@@ -133,6 +138,7 @@ class PhaseRunner:
         story: Story,
         cycle: TDDCycle,
         before_push: Guard,
+        on_commit: Callable[[], None],
     ) -> PhaseOutcome:
         changed = await ws.changed_files(base)
         phase, attempt = cycle.phase, cycle.attempt()
@@ -148,6 +154,7 @@ class PhaseRunner:
             gate = gates.gate_commit(_require(run), clean, cycle.branch, project.default_branch)
         sha = pending = None
         if gate.passed and phase is not Phase.COMMIT:
+            on_commit()
             sha = await ws.commit(f"{story.id}: {phase.value} - {story.title} (attempt {attempt})")
             await before_push()  # a retaken phase's stale job must not push
             if project.mode is ProjectMode.BLOCKING:

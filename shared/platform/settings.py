@@ -102,6 +102,15 @@ class OrchestratorSettings(_Section):
     lease_ttl_s: float = Field(
         default=15.0, ge=2, le=120, description="a silent phase is retaken after this"
     )
+    drain_timeout_s: int = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description=(
+            "seconds a worker stopping on SIGTERM gives its running jobs (arq's "
+            "job_completion_wait); its agent phases are handed to another worker at once"
+        ),
+    )
     security_paths: list[str] = Field(
         default_factory=lambda: list(SECURITY_PATHS),
         max_length=100,

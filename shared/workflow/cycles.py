@@ -38,6 +38,7 @@ __all__ = [
     "create",
     "cycle_key",
     "give_back",
+    "hand_over",
     "pending_ref",
     "record",
     "reject_result_in",
@@ -169,14 +170,41 @@ async def give_back(store: Store, cycle: TDDCycle) -> None:
         current = await tx.get(TDDCycle, cycle_key(cycle.project_id, cycle.id))
         if current is None or current.fence != cycle.fence:
             return
-        attempts = {**current.attempts, current.phase.value: max(0, current.attempt() - 1)}
-        if _paused_under(current, cycle):  # stays paused; /tdd resume queues the phase
-            returned = current.touched(attempts=attempts, paused_from=CycleStatus.QUEUED)
-        else:
-            returned = current.touched(status=CycleStatus.QUEUED, attempts=attempts)
-        tx.put(cycle_key(cycle.project_id, cycle.id), returned)
+        tx.put(cycle_key(cycle.project_id, cycle.id), _given_back(current, cycle))
 
     await store.atomic(body)
+
+
+async def hand_over(store: Store, cycle: TDDCycle, reason: str) -> JobSpec | None:
+    """Give a taken phase to a new job at once (this worker is stopping): not the agent's
+    attempt, the same phase under the next run. None when the cycle is no longer this job's,
+    or was paused meanwhile (/tdd resume queues it)."""
+
+    async def body(tx: Transaction) -> JobSpec | None:
+        current = await tx.get(TDDCycle, cycle_key(cycle.project_id, cycle.id))
+        if current is None or current.fence != cycle.fence:
+            return None
+        if current.status is not CycleStatus.RUNNING and not _paused_under(current, cycle):
+            return None
+        queued = tx.put(
+            cycle_key(cycle.project_id, cycle.id), _given_back(current, cycle, run=current.run + 1)
+        )
+        if queued.status is not CycleStatus.QUEUED:
+            return None
+        payload: dict[str, Any] = {"cycle_id": cycle.id, "story_id": cycle.story_id}
+        payload |= {"phase": cycle.phase.value, "run": queued.run, "reason": reason}
+        _event(tx, cycle.project_id, "phase handed over", payload)
+        return phase_job(cycle.project_id, cycle.id, queued.phase.value, queued.run)
+
+    return await store.atomic(body)
+
+
+def _given_back(current: TDDCycle, job: TDDCycle, **changes: Any) -> TDDCycle:
+    """``current`` as it was before ``job`` took it: queued again, the attempt not counted."""
+    attempts = {**current.attempts, current.phase.value: max(0, current.attempt() - 1)}
+    if _paused_under(current, job):  # stays paused; /tdd resume queues the phase
+        return current.touched(attempts=attempts, paused_from=CycleStatus.QUEUED)
+    return current.touched(status=CycleStatus.QUEUED, attempts=attempts, **changes)
 
 
 async def requeue(

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import pytest
 from arq.connections import ArqRedis
-from arq.worker import Worker, create_worker
+from arq.worker import Worker
 
 from services.cli.sample_repo import make_sample_repo
+from services.worker.drain import create_draining_worker
 from services.worker.main import build_worker_settings
 from shared.domain.models import Project
 from shared.fakes.anthropic_server import FakeAnthropicServer
@@ -132,7 +133,8 @@ class Pool:
 @contextlib.asynccontextmanager
 async def running_workers(settings: Settings, count: int) -> AsyncIterator[list[Worker]]:
     cls = build_worker_settings(settings)
-    workers = [create_worker(cls, handle_signals=False) for _ in range(count)]
+    # as in production, each with a drain flag (set only by `start_draining`: no signals here)
+    workers = [create_draining_worker(cls, handle_signals=False) for _ in range(count)]
     tasks = [asyncio.create_task(w.async_run()) for w in workers]
     try:
         yield workers

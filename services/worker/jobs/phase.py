@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from arq import Retry
 
 from services.worker.deps import WorkerDeps, deps
+from services.worker.drain import draining
 from services.worker.phases import PhaseRunner
 from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable
@@ -28,6 +30,18 @@ log = structlog.get_logger("worker.phase")
 _SLOT_WAIT_S = 2.0
 _WATCH_S = 1.0
 _PAUSED = "paused"
+_DRAINING = "draining"
+_HANDOVER_REASON = "its worker is shutting down; another worker takes the phase"
+
+
+@dataclass
+class _Progress:
+    """How far the attempt is: once it commits, it is finished rather than handed over."""
+
+    committing: bool = False
+
+    def commit_started(self) -> None:
+        self.committing = True
 
 
 async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: int) -> str:
@@ -48,8 +62,9 @@ async def run_phase(ctx: dict[str, Any], project_id: str, cycle_id: str, run: in
 
 
 async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> str:
-    work = asyncio.create_task(_attempt(d, cycle))
-    beat = asyncio.create_task(_heartbeat(d, cycle, work))
+    progress = _Progress()
+    work = asyncio.create_task(_attempt(d, cycle, progress))
+    beat = asyncio.create_task(_heartbeat(d, cycle, work, draining(ctx), progress))
     try:
         outcome = await work
     except FencedOut:
@@ -60,12 +75,7 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
         current = asyncio.current_task()
         if current is not None and current.cancelling():
             raise  # arq's job timeout or shutdown: the scheduler retakes the phase
-        if beat.done() and not beat.cancelled() and beat.result() == _PAUSED:
-            await cycles.give_back(d.store, cycle)  # not an attempt; /tdd resume queues it
-            log.info("phase_stopped_paused")
-            return "paused"
-        log.warning("phase_lease_lost")
-        return "lease lost"
+        return await _stopped(d, cycle, beat)
     except ProviderUnavailable as exc:
         await cycles.give_back(d.store, cycle)
         raise retry_later(ctx, exc) from exc
@@ -82,7 +92,24 @@ async def _run_fenced(d: WorkerDeps, ctx: dict[str, Any], cycle: TDDCycle) -> st
     return "passed" if outcome.evidence.gate_passed else "refused"
 
 
-async def _attempt(d: WorkerDeps, cycle: TDDCycle) -> PhaseOutcome:
+async def _stopped(d: WorkerDeps, cycle: TDDCycle, beat: asyncio.Task[str]) -> str:
+    """The heartbeat stopped the work: the worker drains, the cycle was paused, or the lease
+    was lost."""
+    why = beat.result() if beat.done() and not beat.cancelled() else None
+    if why == _DRAINING:
+        job = await cycles.hand_over(d.store, cycle, _HANDOVER_REASON)
+        await enqueue_all(d.queue, [job] if job else [])
+        log.info("phase_handed_over", queued=job is not None)
+        return "handed over"
+    if why == _PAUSED:
+        await cycles.give_back(d.store, cycle)  # not an attempt; /tdd resume queues it
+        log.info("phase_stopped_paused")
+        return "paused"
+    log.warning("phase_lease_lost")
+    return "lease lost"
+
+
+async def _attempt(d: WorkerDeps, cycle: TDDCycle, progress: _Progress) -> PhaseOutcome:
     project = await d.store.get(Project, keys.project(cycle.project_id))
     story = await d.store.get(Story, keys.entity(cycle.project_id, "story", cycle.story_id))
     if project is None or story is None:
@@ -101,7 +128,9 @@ async def _attempt(d: WorkerDeps, cycle: TDDCycle) -> PhaseOutcome:
             raise FencedOut(f"Cycle {cycle.id} was retaken; this job's commit is not pushed.")
 
     try:
-        return await runner.run(project, story, cycle, on_tool, still_ours)
+        return await runner.run(
+            project, story, cycle, on_tool, still_ours, on_commit=progress.commit_started
+        )
     except FencedOut:
         raise
     except (ProviderUnavailable, asyncio.CancelledError):
@@ -132,12 +161,22 @@ def _runner(d: WorkerDeps) -> PhaseRunner:
     )
 
 
-async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOutcome]) -> str:
-    """Renew the leases and watch for /tdd pause; stop the work when either says so."""
+async def _heartbeat(
+    d: WorkerDeps,
+    cycle: TDDCycle,
+    work: asyncio.Task[PhaseOutcome],
+    drain: asyncio.Event,
+    progress: _Progress,
+) -> str:
+    """Renew the leases and watch for /tdd pause and the worker draining; stop the work when
+    one says so (a draining worker lets a committing phase finish)."""
     holder, redis = slots.cycle_holder(cycle.id, cycle.run), d.store.redis
     key = cycles.cycle_key(cycle.project_id, cycle.id)
     while True:
-        await asyncio.sleep(min(d.lease_ms / 3000, _WATCH_S))
+        if drain.is_set() and not progress.committing:
+            work.cancel()
+            return _DRAINING
+        await _sleep_or_drain(drain, min(d.lease_ms / 3000, _WATCH_S))
         kept = await slots.renew(redis, keys.slots(cycle.project_id), holder, d.lease_ms)
         kept = kept and await slots.renew(redis, keys.AGENT_SLOTS, holder, d.lease_ms)
         current = await d.store.get(TDDCycle, key)
@@ -145,6 +184,15 @@ async def _heartbeat(d: WorkerDeps, cycle: TDDCycle, work: asyncio.Task[PhaseOut
         if not kept or paused:
             work.cancel()
             return _PAUSED if kept else "lease lost"
+
+
+async def _sleep_or_drain(flag: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or until ``flag`` is set (when it is not already)."""
+    if flag.is_set():
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(flag.wait(), seconds)
 
 
 async def _acquire(d: WorkerDeps, project_id: str, holder: str) -> bool:

@@ -1,0 +1,170 @@
+"""Worker processes on the scripted model, and a one-story sprint for them to run: the parts the
+worker e2e tests share. Import the fixtures by name into a test module (pytest finds them there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+
+from shared.domain.models import Project, ScrumState, Story
+from shared.domain.tdd import TDDCycle
+from shared.fakes.anthropic_server import FakeAnthropicServer
+from shared.fakes.fake_state import FaultKind
+from shared.jobs.queue import create_queue, enqueue_all
+from shared.state import keys
+from shared.state.store import Store
+from shared.workflow import cycles
+from tests.factories import APPROVER, run
+
+__all__ = [
+    "PHASE_COMMITS",
+    "PID",
+    "WORKER_CONFIG",
+    "cycle_of",
+    "fake_model_fixture",
+    "in_review",
+    "model_call_hanging",
+    "phase_commits",
+    "queue_fixture",
+    "start_one_story_sprint",
+    "store_fixture",
+    "wait_for_cycle",
+    "worker_process",
+]
+
+PID = "orphans"
+PHASE_COMMITS = ["DESIGN", "TEST_RED", "CODE_GREEN", "REFACTOR"]
+WORKER_CONFIG = "agents: {max_turns: 12, test_timeout_s: 60}\n"
+
+
+@pytest.fixture(name="fake_model")
+def fake_model_fixture() -> Iterator[FakeAnthropicServer]:
+    with FakeAnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture(name="store")
+def store_fixture(redis: Redis) -> Store:
+    return Store(redis)
+
+
+@pytest.fixture(name="queue")
+async def queue_fixture(redis_url: str, store: Store) -> AsyncIterator[ArqRedis]:
+    queue = await create_queue(redis_url)
+    yield queue
+    await queue.aclose()
+
+
+@contextmanager
+def worker_process(
+    redis_url: str, model_url: str, tmp: Path, config_text: str = WORKER_CONFIG
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`python -m services.worker` on the scripted model; its stderr goes to the log file."""
+    config = tmp / f"worker-{time.monotonic_ns()}.yml"
+    config.write_text(config_text)
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "ANTHROPIC_BASE_URL": model_url,
+        "AWF_ENV": "test",
+        "AWF_CONFIG": str(config),
+    }
+    env.pop("ANTHROPIC_API_KEY", None)
+    log_path = tmp / f"worker-{time.monotonic_ns()}.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        yield proc, log_path
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+async def start_one_story_sprint(store: Store, queue: ArqRedis, repo: Path) -> str:
+    await run(store, "project register", {"repo_url": str(repo), "id": PID, "mode": "partial"})
+    await run(store, "project start", {"project": PID})
+    epic = await run(
+        store,
+        "epic",
+        {"description": "Add", "stories": [{"title": "Add two numbers"}]},
+        project_id=PID,
+    )
+    story_id: str = epic.result["proposed_story_ids"][0]
+    await run(store, "approve", {"ids": [story_id]}, project_id=PID, actor=APPROVER)
+    await run(store, "sprint plan", {"story_ids": [story_id]}, project_id=PID)
+    started = await run(store, "sprint start", project_id=PID)
+    await enqueue_all(queue, started.jobs)
+    return story_id
+
+
+async def cycle_of(store: Store, story_id: str) -> TDDCycle | None:
+    story = await store.get(Story, keys.entity(PID, "story", story_id))
+    if story is None or not story.tdd_cycle_id:
+        return None
+    return await store.get(TDDCycle, cycles.cycle_key(PID, story.tdd_cycle_id))
+
+
+async def wait_for_cycle(
+    store: Store, story_id: str, accept: Callable[[TDDCycle], bool], timeout_s: float
+) -> TDDCycle:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        cycle = await cycle_of(store, story_id)
+        if cycle is not None and accept(cycle):
+            return cycle
+        await asyncio.sleep(0.1)
+    raise AssertionError(
+        f"cycle not as expected within {timeout_s}s: {await cycle_of(store, story_id)}"
+    )
+
+
+async def in_review(store: Store, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        project = await store.get(Project, keys.project(PID))
+        if project and project.state is ScrumState.SPRINT_REVIEW:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the sprint did not reach review")
+
+
+async def model_call_hanging(fake_model: FakeAnthropicServer) -> None:
+    async with asyncio.timeout(60):
+        while fake_model.stats()["faults_applied"].get(FaultKind.SLOW.value) != 1:
+            await asyncio.sleep(0.05)
+
+
+def phase_commits(repo: Path, story_id: str) -> list[str]:
+    log = subprocess.run(
+        ["git", "log", "--format=%s", f"main..awf/{story_id}"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    return [line.split(":")[1].split(" - ")[0].strip() for line in reversed(log.splitlines())]
