@@ -1,9 +1,15 @@
-"""`python -m services.api`: one uvicorn process (scale with replicas, not --workers)."""
+"""`python -m services.api`: one uvicorn process (scale with replicas, not --workers).
+
+SIGTERM drains it: uvicorn stops accepting, gives in-flight requests ``api.drain_timeout_s``,
+runs the lifespan shutdown, and the process exits 0.
+"""
 
 from __future__ import annotations
 
 import gc
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 from pydantic import ValidationError
@@ -24,13 +30,14 @@ def main() -> None:
     except RuntimeError as exc:
         sys.exit(str(exc))
     _freeze_startup_objects()
+    _exit_cleanly_after_drain()
     uvicorn.run(
         app,
         host=settings.api.host,
         port=settings.api.port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=settings.api.drain_timeout_s,
     )
 
 
@@ -42,6 +49,15 @@ def _freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _exit_cleanly_after_drain() -> None:
+    """uvicorn handles SIGTERM itself, then raises it again once drained: end with 0 then."""
+
+    def drained(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, drained)
 
 
 if __name__ == "__main__":

@@ -299,6 +299,15 @@ class ApiSettings(_Section):
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
     token_ttl_hours: int = Field(default=720, ge=1)
+    drain_timeout_s: int = Field(
+        default=10,
+        ge=1,
+        le=600,
+        description=(
+            "seconds in-flight requests get to finish once SIGTERM stopped the API accepting "
+            "(uvicorn's timeout_graceful_shutdown)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _page_sizes(self) -> Self:
