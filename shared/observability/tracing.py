@@ -7,15 +7,25 @@ A job carries its caller's context in its kwargs (`TRACE_KWARG`, W3C traceparent
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import TraceState
+from opentelemetry.util.types import Attributes
 
 if TYPE_CHECKING:
     from shared.platform.settings import Settings
@@ -36,6 +46,37 @@ _IN_JOB: ContextVar[bool] = ContextVar("awf_in_job", default=False)
 tracer = trace.get_tracer("awf")
 
 
+class _RecordWhenExporting(Sampler):
+    """Until spans have somewhere to go, none is recorded: they still carry trace ids (for
+    error bodies, logs and job kwargs) but cost a fraction of a recorded span. Once an exporter
+    or another processor is attached, spans are sampled by `inner`."""
+
+    def __init__(self) -> None:
+        self.inner: Sampler | None = None
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if self.inner is None:
+            return SamplingResult(Decision.DROP)
+        return self.inner.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"RecordWhenExporting({self.inner.get_description() if self.inner else 'off'})"
+
+
+_SAMPLER = _RecordWhenExporting()
+
+
 def setup_tracing(
     service: str, settings: Settings, extra: SpanProcessor | None = None
 ) -> TracerProvider:
@@ -45,15 +86,22 @@ def setup_tracing(
     endpoint = settings.monitoring.otlp_endpoint
     if endpoint and provider is not current:
         provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(endpoint)))
+        _record(settings)
     if extra is not None:
         provider.add_span_processor(extra)
+        _record(settings)
     if provider is not current:
         trace.set_tracer_provider(provider)
     return provider
 
 
+def _record(settings: Settings) -> None:
+    _SAMPLER.inner = ParentBased(TraceIdRatioBased(settings.monitoring.trace_sample_ratio))
+
+
 def _new_provider(service: str) -> TracerProvider:
-    return TracerProvider(resource=Resource.create({"service.name": f"awf-{service}"}))
+    resource = Resource.create({"service.name": f"awf-{service}"})
+    return TracerProvider(resource=resource, sampler=_SAMPLER)
 
 
 def _otlp_exporter(endpoint: str) -> Any:

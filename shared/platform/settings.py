@@ -290,6 +290,9 @@ class MonitoringSettings(_Section):
         pattern=r"^https?://",
         description="OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces",
     )
+    trace_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="share of new traces recorded when exporting"
+    )
 
 
 class ApiSettings(_Section):
