@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from redis.asyncio import Redis
 
+from services.api.board import TimelineHub, board_hub, board_routers, links_router
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
 from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -48,6 +49,7 @@ class State(TypedDict):
     store: Store
     commands: Commands
     discord_rest: DiscordRest  # one pooled client for every interaction's follow-up calls
+    board_hub: TimelineHub  # fans project timelines out to this replica's board streams
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -68,12 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(redis)
         http = httpx.AsyncClient(timeout=_DISCORD_TIMEOUT_S)
         try:
-            yield State(
-                settings=settings,
-                store=store,
-                commands=Commands(store, limits_from(settings), queue),
-                discord_rest=discord_rest(settings, redis, http),
-            )
+            async with board_hub(redis_url, settings) as hub:
+                yield State(
+                    settings=settings,
+                    store=store,
+                    commands=Commands(store, limits_from(settings), queue),
+                    discord_rest=discord_rest(settings, redis, http),
+                    board_hub=hub,
+                )
         finally:
             await http.aclose()
             await queue.aclose()
@@ -91,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(discord_interactions_router, prefix=API_PREFIX)
+    app.include_router(links_router, prefix=API_PREFIX)
+    for router in board_routers:
+        app.include_router(router)
     app.include_router(health_router)  # last: probes are rare, API requests skip its routes
     if settings.monitoring.metrics_collection:
         app.include_router(metrics_router)

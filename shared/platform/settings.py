@@ -302,6 +302,21 @@ class ApiSettings(_Section):
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=500, ge=1)
     token_ttl_hours: int = Field(default=720, ge=1)
+    board_session_hours: int = Field(
+        default=12, ge=1, le=720, description="web board login cookie lifetime (hours)"
+    )
+    board_link_ttl_s: int = Field(
+        default=120, ge=10, le=3600, description="a one-time board login link (`awf board`) expires"
+    )
+    board_heartbeat_s: float = Field(
+        default=15.0, gt=0, le=300, description="idle board event streams get a comment this often"
+    )
+    board_stream_max_s: int = Field(
+        default=600, ge=1, le=86_400, description="a board event stream ends (the browser resumes)"
+    )
+    board_max_streams: int = Field(
+        default=200, ge=1, le=100_000, description="board event streams one replica serves at once"
+    )
     drain_timeout_s: int = Field(
         default=10,
         ge=1,

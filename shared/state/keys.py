@@ -28,6 +28,7 @@ __all__ = [
     "IndexKind",
     "approval_mark",
     "backup_probe",
+    "board_login_link",
     "context_files",
     "context_memory",
     "context_pack",
@@ -303,3 +304,8 @@ def project_discord_prefix(project_id: str) -> str:
 def backup_probe(token: str) -> str:
     """A scratch key a restore writes and deletes at once, to test the server takes the dump."""
     return f"{PREFIX}:backup-probe:{token}"
+
+
+def board_login_link(nonce_digest: str) -> str:
+    """A one-time web board login link (`awf board`): who it logs in, until redeemed or expired."""
+    return f"{PREFIX}:board:link:{nonce_digest}"
