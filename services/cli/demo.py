@@ -58,6 +58,7 @@ def run_demo(steps: list[Step] | None = None, repo_parent: Path | None = None) -
             env={"AWF_ENV": "dev"},
             workers=_WORKERS,
             fake_discord=True,
+            ready_timeout=_READY_TIMEOUT_S,
         )
         try:
             with output.err_console.status("starting a private stack…"):
@@ -80,6 +81,7 @@ def run_demo(steps: list[Step] | None = None, repo_parent: Path | None = None) -
 
 
 _WORKERS = 2
+_READY_TIMEOUT_S = 60.0  # a busy 2-core machine starts the stack's seven processes slowly
 
 
 def _repo_path(parent: Path) -> Path:

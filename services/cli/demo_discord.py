@@ -22,10 +22,10 @@ _POLL_S = 0.2
 
 
 class DemoDiscord:
-    def __init__(self, info: FakeInfo, timeout_s: float = 20.0) -> None:
+    def __init__(self, info: FakeInfo, timeout_s: float = 60.0) -> None:
         self.info = info
         self.timeout_s = timeout_s
-        self.http = httpx.Client(base_url=info.base_url, timeout=5.0)
+        self.http = httpx.Client(base_url=info.base_url, timeout=15.0)
         self.invoked: dict[str, str] = {}  # interaction id -> what the user did, "/sprint status"
 
     @property

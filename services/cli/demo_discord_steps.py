@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["approve_stories", "bind_channel", "show_transcript", "sprint_status_in_discord"]
 
 _REVIEW_NOTICE = "📊"
-_REVIEW_WAIT_S = 30.0
+_REVIEW_WAIT_S = 60.0
 
 
 def bind_channel(run: DemoRun) -> None:
