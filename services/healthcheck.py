@@ -32,18 +32,24 @@ from redis.exceptions import RedisError
 from shared.state import keys
 
 __all__ = [
+    "DEFAULT_MAX_IDLE_S",
+    "GATEWAY_CLIENT_PREFIX",
     "check_api",
     "check_gateway",
     "check_worker",
     "detect_service",
+    "gateway_client_name",
     "gateway_client_prefix",
     "main",
+    "min_idle_s",
+    "probe_url",
     "worker_health_key",
 ]
 
 _SERVICES = ("api", "worker", "gateway")
 _TIMEOUT_S = 3.0
-_DEFAULT_MAX_IDLE_S = 30
+DEFAULT_MAX_IDLE_S = 30
+GATEWAY_CLIENT_PREFIX = "awf.gateway."  # + the process' owner id, ':' as '.' (services.gateway)
 
 
 def worker_host() -> str:
@@ -58,20 +64,29 @@ def worker_health_key(host: str) -> str:
 
 def gateway_client_prefix(host: str) -> str:
     """Client names of a gateway process on ``host`` (its owner id in services.gateway)."""
-    return f"awf.gateway.{host}."
+    return f"{GATEWAY_CLIENT_PREFIX}{host}."
 
 
-def check_api(port: int, path: str = "/livez") -> str | None:
-    """None when ``path`` answers 200 on the local port, else the reason."""
-    url = f"http://127.0.0.1:{port}{path}"
+def gateway_client_name(owner: str) -> str:
+    """The client name of the gateway process whose owner id (the lease holder) is ``owner``."""
+    return GATEWAY_CLIENT_PREFIX + owner.replace(":", ".")
+
+
+def probe_url(url: str, timeout_s: float = _TIMEOUT_S) -> str | None:
+    """None when ``url`` answers 200, else the reason."""
     try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - an http(s) url of ours
             status = int(response.status)
     except urllib.error.HTTPError as exc:
         status = exc.code
     except OSError as exc:
         return f"{url}: {exc}"
     return None if status == 200 else f"{url} answered {status}"
+
+
+def check_api(port: int, path: str = "/livez") -> str | None:
+    """None when ``path`` answers 200 on the local port, else the reason."""
+    return probe_url(f"http://127.0.0.1:{port}{path}")
 
 
 def check_worker(redis: Redis, host: str) -> str | None:
@@ -81,18 +96,25 @@ def check_worker(redis: Redis, host: str) -> str | None:
     return f"{key} is missing: the worker on {host} has not reported for over 11 s"
 
 
+def min_idle_s(clients: Iterable[Mapping[str, object]], prefix: str) -> int | None:
+    """Seconds since the most recent use of a connection whose name starts with ``prefix``
+    (``CLIENT LIST`` entries); None when there is no such connection."""
+    idles = [
+        int(str(c.get("idle", 0))) for c in clients if str(c.get("name", "")).startswith(prefix)
+    ]
+    return min(idles) if idles else None
+
+
 def check_gateway(
     clients: Iterable[Mapping[str, object]], host: str, max_idle_s: int
 ) -> str | None:
     """None when a connection of a gateway process on ``host`` was used within ``max_idle_s``."""
     prefix = gateway_client_prefix(host)
-    idles = [
-        int(str(c.get("idle", 0))) for c in clients if str(c.get("name", "")).startswith(prefix)
-    ]
-    if not idles:
+    idle = min_idle_s(clients, prefix)
+    if idle is None:
         return f"no Redis connection named {prefix}*: the gateway on {host} is not connected"
-    if min(idles) > max_idle_s:
-        return f"the gateway on {host} has not used Redis for {min(idles)} s (> {max_idle_s} s)"
+    if idle > max_idle_s:
+        return f"the gateway on {host} has not used Redis for {idle} s (> {max_idle_s} s)"
     return None
 
 
@@ -139,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("service", nargs="?", choices=_SERVICES)
     parser.add_argument("--ready", action="store_true", help="api: probe /readyz, not /livez")
     parser.add_argument(
-        "--max-idle", type=int, default=_DEFAULT_MAX_IDLE_S, help="gateway: seconds (default 30)"
+        "--max-idle", type=int, default=DEFAULT_MAX_IDLE_S, help="gateway: seconds (default 30)"
     )
     return parser
 

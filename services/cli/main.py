@@ -1,7 +1,8 @@
 """`awf`: drive the orchestrator from a terminal, or start the whole stack locally.
 
 Every workflow command is generated from the command table (`services.cli.commands`); `token`,
-`up`, `demo`, `watch` and the backup tools (`backup`, `restore`, `export`, `import`) are local.
+`up`, `demo`, `watch`, `health` and the backup tools (`backup`, `restore`, `export`, `import`)
+are local.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from services.cli.backup import backup, restore
 from services.cli.commands import register_commands
 from services.cli.context import CliState
 from services.cli.demo import demo
+from services.cli.health import health
 from services.cli.project_io import export, import_file
 from services.cli.token import token
 from services.cli.up import up
@@ -82,6 +84,7 @@ app.command("token")(token)
 app.command("up")(up)
 app.command("demo")(demo)
 app.command("watch")(watch)
+app.command("health")(health)
 app.command("backup")(backup)
 app.command("restore")(restore)
 app.command("export")(export)

@@ -23,7 +23,14 @@ from shared.platform.redaction import mask_url
 from shared.platform.redis import create_redis
 from shared.state.backup import BackupError
 
-__all__ = ["EXIT_FAILED", "RedisUrlOption", "fail", "resolve_redis_url", "with_redis"]
+__all__ = [
+    "EXIT_FAILED",
+    "RedisUrlOption",
+    "fail",
+    "find_redis_url",
+    "resolve_redis_url",
+    "with_redis",
+]
 
 EXIT_FAILED = 1
 T = TypeVar("T")
@@ -43,9 +50,14 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_FAILED)
 
 
-def resolve_redis_url(explicit: str | None) -> str:
+def find_redis_url(explicit: str | None) -> str | None:
+    """``explicit``, else ``REDIS_URL``, else the running `awf up`'s; None when none is known."""
     session = None if explicit or os.environ.get("REDIS_URL") else read_session()
-    url = explicit or os.environ.get("REDIS_URL") or (session.redis_url if session else None)
+    return explicit or os.environ.get("REDIS_URL") or (session.redis_url if session else None)
+
+
+def resolve_redis_url(explicit: str | None) -> str:
+    url = find_redis_url(explicit)
     if not url:
         raise fail(
             "No Redis to use: pass --redis-url, set REDIS_URL, or start the stack with `awf up`."

@@ -50,6 +50,7 @@ __all__ = [
     "fence",
     "gateway_event",
     "gateway_identifies",
+    "health_probe",
     "idempotency",
     "index",
     "job_claim",
@@ -304,6 +305,11 @@ def project_discord_prefix(project_id: str) -> str:
 def backup_probe(token: str) -> str:
     """A scratch key a restore writes and deletes at once, to test the server takes the dump."""
     return f"{PREFIX}:backup-probe:{token}"
+
+
+def health_probe(token: str) -> str:
+    """A scratch key `awf health` writes, reads back and deletes in one transaction."""
+    return f"{PREFIX}:health-probe:{token}"
 
 
 def board_login_link(nonce_digest: str) -> str:
