@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "ENTITY_ID_PATTERN",
     "ApproveArgs",
     "BacklogAddStoryArgs",
     "BacklogPrioritizeArgs",
@@ -35,7 +36,8 @@ __all__ = [
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Criterion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000)]
-EntityId = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[0-9a-f]{8}$")]
+ENTITY_ID_PATTERN = r"^[a-z]+-[0-9a-f]{8}$"  # story-1a2b3c4d, approval-…, epic-…, sprint-…
+EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
 ProjectIdStr = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^\d{1,20}$", max_length=20)]
 PriorityChoice = Literal["top", "high", "medium", "low"]

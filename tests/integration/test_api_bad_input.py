@@ -893,18 +893,19 @@ CASES = [
         "should match pattern",
         json=add_story_args(),
     ),
+    # (named by their path parameter: once they were `args.story_id`, `args.ids.0`)
     invalid(
         "story-id-malformed",
         "DELETE",
         f"{P}/stories/story-XYZ",
-        "args.story_id",
+        "path.story_id",
         "should match pattern",
     ),
     invalid(
         "story-id-malformed-priority",
         "PUT",
         f"{P}/stories/nope/priority",
-        "args.story_id",
+        "path.story_id",
         "should match pattern",
         json={"priority": "low"},
     ),
@@ -912,7 +913,14 @@ CASES = [
         "approval-id-malformed",
         "POST",
         f"{P}/approvals/42/approve",
-        "args.ids.0",
+        "path.approval_id",
+        "should match pattern",
+    ),
+    invalid(
+        "epic-id-malformed",
+        "GET",
+        f"{P}/epics/epic:{{pid}}",
+        "path.epic_id",
         "should match pattern",
     ),
     # other refusals

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from services.api.deps import Approver, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
 from services.api.reading import get_document, list_page
-from services.api.routes.commands import ProjectId
+from services.api.responses import errors
+from services.api.routes.commands import ApprovalId, ProjectId
 from services.api.routes.projects import Cursor, Limit
 from services.api.schemas import CommandResponse, DecisionBody, ItemPage
 from shared.domain.args import ApproveArgs, RejectArgs
@@ -18,7 +19,9 @@ from shared.state.keys import IndexKind
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/projects/{project_id}/approvals", tags=["approvals"])
+router = APIRouter(
+    prefix="/projects/{project_id}/approvals", tags=["approvals"], responses=errors(404)
+)
 
 
 @router.get("", response_model=ItemPage[Approval], summary="Approvals, pending or all")
@@ -36,7 +39,7 @@ async def list_approvals(
 
 @router.get("/{approval_id}", response_model=Approval, summary="One approval (ETag = version)")
 async def get_approval(
-    project_id: ProjectId, approval_id: str, _: Viewer, request: Request
+    project_id: ProjectId, approval_id: ApprovalId, _: Viewer, request: Request
 ) -> Response:
     return await get_document(store_of(request), project_id, "approval", approval_id)
 
@@ -45,10 +48,11 @@ async def get_approval(
     "/{approval_id}/approve",
     response_model=CommandResponse,
     summary="Approve a proposed story (/approve); exactly once with Idempotency-Key",
+    responses=errors(409),
 )
 async def approve(
     project_id: ProjectId,
-    approval_id: str,
+    approval_id: ApprovalId,
     actor: Approver,
     commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
@@ -67,10 +71,11 @@ async def approve(
     "/{approval_id}/reject",
     response_model=CommandResponse,
     summary="Reject a proposed story (/reject)",
+    responses=errors(409, 415),
 )
 async def reject(
     project_id: ProjectId,
-    approval_id: str,
+    approval_id: ApprovalId,
     actor: Approver,
     commands: CommandsDep,
     body: DecisionBody | None = None,

@@ -9,13 +9,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from services.api.deps import CommandsDep, IdempotencyKey, IfMatch, Viewer, parse_if_match
+from services.api.responses import CREATED, errors
 from services.api.schemas import CommandInfo, CommandResponse, CommandTable
+from shared.domain.args import ENTITY_ID_PATTERN
 from shared.domain.commands import COMMANDS, Command, Scope
 
-__all__ = ["ProjectId", "router"]
+__all__ = ["ApprovalId", "EpicId", "ProjectId", "SprintId", "StoryId", "router"]
 
 router = APIRouter(tags=["commands"])
 ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="Project id")]
+# Ids of a project's documents in paths: a malformed one is refused naming the path parameter.
+StoryId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN, description="Story id: story-1a2b3c4d")]
+EpicId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN, description="Epic id: epic-1a2b3c4d")]
+SprintId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN, description="Sprint id: sprint-1a2b3c4d")]
+ApprovalId = Annotated[
+    str, Path(pattern=ENTITY_ID_PATTERN, description="Approval (or proposed story) id")
+]
 
 
 def _body_model(command: Command) -> type[BaseModel]:
@@ -70,7 +79,7 @@ async def list_commands(_: Viewer) -> CommandTable:
     "/commands",
     response_model=CommandResponse,
     summary="Run a global command",
-    responses={409: {"description": "Conflict"}},
+    responses=CREATED | errors(404, 409, 415),
 )
 async def run_global(
     body: Annotated[GlobalCommand, Body()],
@@ -85,11 +94,7 @@ async def run_global(
     "/projects/{project_id}/commands",
     response_model=CommandResponse,
     summary="Run a project command",
-    responses={
-        404: {"description": "No such project"},
-        409: {"description": "Not allowed in the current state; lists allowed commands"},
-        412: {"description": "If-Match is stale"},
-    },
+    responses=CREATED | errors(404, 409, 412, 415),
 )
 async def run_project(
     project_id: ProjectId,

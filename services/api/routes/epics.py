@@ -18,7 +18,8 @@ from services.api.deps import (
     store_of,
 )
 from services.api.reading import get_document, list_page
-from services.api.routes.commands import ProjectId
+from services.api.responses import errors
+from services.api.routes.commands import EpicId, ProjectId
 from services.api.routes.projects import Cursor, Limit
 from services.api.schemas import CommandResponse, ItemPage
 from shared.domain.args import EpicArgs
@@ -26,7 +27,7 @@ from shared.domain.models import Epic
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/projects/{project_id}/epics", tags=["epics"])
+router = APIRouter(prefix="/projects/{project_id}/epics", tags=["epics"], responses=errors(404))
 
 
 @router.get("", response_model=ItemPage[Epic], summary="Epics, newest first")
@@ -41,6 +42,7 @@ async def list_epics(
     response_model=CommandResponse,
     status_code=201,
     summary="Create an epic (the /epic command)",
+    responses=errors(409, 412, 415),
 )
 async def create_epic(
     project_id: ProjectId,
@@ -61,5 +63,5 @@ async def create_epic(
 
 
 @router.get("/{epic_id}", response_model=Epic, summary="One epic (ETag = version)")
-async def get_epic(project_id: ProjectId, epic_id: str, _: Viewer, request: Request) -> Response:
+async def get_epic(project_id: ProjectId, epic_id: EpicId, _: Viewer, request: Request) -> Response:
     return await get_document(store_of(request), project_id, "epic", epic_id)

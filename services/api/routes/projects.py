@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.api.deps import Admin, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
 from services.api.reading import get_project
+from services.api.responses import errors
 from services.api.routes.commands import ProjectId
 from services.api.schemas import CommandResponse, ItemPage
 from shared.domain.args import NoArgs, ProjectIdArgs, ProjectListArgs, ProjectRegisterArgs
@@ -33,7 +34,7 @@ async def list_all(store: StoreDep, _: Viewer, limit: Limit = 50, cursor: Cursor
     response_model=CommandResponse,
     status_code=201,
     summary="Register a project",
-    responses={409: {"description": "The project id is taken"}},
+    responses=errors(409, 415, why={409: "The project id is taken"}),
 )
 async def register(
     body: ProjectRegisterArgs,
@@ -48,7 +49,7 @@ async def register(
     "/{project_id}",
     response_model=Project,
     summary="One project (ETag = version)",
-    responses={404: {"description": "No such project"}},
+    responses=errors(404),
 )
 async def get_one(project_id: ProjectId, _: Viewer, request: Request) -> Response:
     return await get_project(store_of(request), project_id)
@@ -58,6 +59,7 @@ async def get_one(project_id: ProjectId, _: Viewer, request: Request) -> Respons
     "/{project_id}/state",
     response_model=CommandResponse,
     summary="State, allowed commands, pending approvals and the sprint",
+    responses=errors(404),
 )
 async def state(project_id: ProjectId, actor: Viewer, commands: CommandsDep) -> JSONResponse:
     return await commands.run(actor, "state", NoArgs(), project_id=project_id)
@@ -67,7 +69,7 @@ async def state(project_id: ProjectId, actor: Viewer, commands: CommandsDep) -> 
     "/{project_id}/start",
     response_model=CommandResponse,
     summary="Let agents work on the project",
-    responses={409: {"description": "orchestrator.max_concurrent_projects reached"}},
+    responses=errors(404, 409, why={409: "orchestrator.max_concurrent_projects reached"}),
 )
 async def start(
     project_id: ProjectId,
@@ -83,7 +85,12 @@ async def start(
     )
 
 
-@router.post("/{project_id}/stop", response_model=CommandResponse, summary="Stop agent work")
+@router.post(
+    "/{project_id}/stop",
+    response_model=CommandResponse,
+    summary="Stop agent work",
+    responses=errors(404),
+)
 async def stop(
     project_id: ProjectId,
     actor: Admin,

@@ -18,7 +18,8 @@ from services.api.deps import (
     store_of,
 )
 from services.api.reading import get_document, list_page
-from services.api.routes.commands import ProjectId
+from services.api.responses import errors
+from services.api.routes.commands import ProjectId, SprintId
 from services.api.routes.projects import Cursor, Limit
 from services.api.schemas import CommandResponse, ItemPage
 from shared.domain.args import SprintPlanArgs
@@ -28,7 +29,7 @@ from shared.workflow.repo import load_project
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/projects/{project_id}/sprints", tags=["sprints"])
+router = APIRouter(prefix="/projects/{project_id}/sprints", tags=["sprints"], responses=errors(404))
 
 
 @router.get("", response_model=ItemPage[Sprint], summary="Sprints, newest first")
@@ -39,7 +40,11 @@ async def list_sprints(
 
 
 @router.post(
-    "", response_model=CommandResponse, status_code=201, summary="Plan a sprint (/sprint plan)"
+    "",
+    response_model=CommandResponse,
+    status_code=201,
+    summary="Plan a sprint (/sprint plan)",
+    responses=errors(409, 412, 415),
 )
 async def plan(
     project_id: ProjectId,
@@ -70,6 +75,6 @@ async def current(project_id: ProjectId, _: Viewer, request: Request) -> Respons
 
 @router.get("/{sprint_id}", response_model=Sprint, summary="One sprint (ETag = version)")
 async def get_sprint(
-    project_id: ProjectId, sprint_id: str, _: Viewer, request: Request
+    project_id: ProjectId, sprint_id: SprintId, _: Viewer, request: Request
 ) -> Response:
     return await get_document(store_of(request), project_id, "sprint", sprint_id)

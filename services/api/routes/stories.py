@@ -20,7 +20,8 @@ from services.api.deps import (
     store_of,
 )
 from services.api.reading import get_document, list_page
-from services.api.routes.commands import ProjectId
+from services.api.responses import errors
+from services.api.routes.commands import ProjectId, StoryId
 from services.api.routes.projects import Cursor, Limit
 from services.api.schemas import CommandResponse, ItemPage, PriorityBody
 from shared.domain.args import BacklogAddStoryArgs, BacklogPrioritizeArgs, BacklogRemoveArgs
@@ -30,9 +31,8 @@ from shared.state.keys import IndexKind
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/projects/{project_id}/stories", tags=["stories"])
+router = APIRouter(prefix="/projects/{project_id}/stories", tags=["stories"], responses=errors(404))
 _INDEX: dict[str, IndexKind] = {"backlog": "backlog", "proposed": "proposed", "all": "stories"}
-StoryId = Annotated[str, "story id"]
 
 
 @router.get(
@@ -56,6 +56,7 @@ async def list_stories(
     response_model=CommandResponse,
     status_code=201,
     summary="Add a story to the backlog (/backlog add_story)",
+    responses=errors(409, 412, 415),
 )
 async def add_story(
     project_id: ProjectId,
@@ -76,7 +77,9 @@ async def add_story(
 
 
 @router.get("/{story_id}", response_model=Story, summary="One story (ETag = version)")
-async def get_story(project_id: ProjectId, story_id: str, _: Viewer, request: Request) -> Response:
+async def get_story(
+    project_id: ProjectId, story_id: StoryId, _: Viewer, request: Request
+) -> Response:
     return await get_document(store_of(request), project_id, "story", story_id)
 
 
@@ -84,10 +87,11 @@ async def get_story(project_id: ProjectId, story_id: str, _: Viewer, request: Re
     "/{story_id}",
     response_model=CommandResponse,
     summary="Remove a story from the backlog (/backlog remove); If-Match = story ETag",
+    responses=errors(409, 412),
 )
 async def remove_story(
     project_id: ProjectId,
-    story_id: str,
+    story_id: StoryId,
     actor: Member,
     commands: CommandsDep,
     idempotency_key: IdempotencyKey = None,
@@ -110,10 +114,11 @@ async def remove_story(
     "/{story_id}/priority",
     response_model=CommandResponse,
     summary="Change a story's priority (/backlog prioritize); If-Match = story ETag",
+    responses=errors(409, 412, 415),
 )
 async def prioritize(
     project_id: ProjectId,
-    story_id: str,
+    story_id: StoryId,
     body: PriorityBody,
     actor: Member,
     commands: CommandsDep,

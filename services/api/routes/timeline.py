@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.api.deps import StoreDep, Viewer
+from services.api.responses import errors
 from services.api.routes.commands import ProjectId
 from services.api.schemas import TimelinePage
 from shared.state import timeline as timeline_store
@@ -14,7 +15,9 @@ from shared.workflow.repo import load_project
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/projects/{project_id}/timeline", tags=["timeline"])
+router = APIRouter(
+    prefix="/projects/{project_id}/timeline", tags=["timeline"], responses=errors(404)
+)
 StreamId = Annotated[
     str | None, Query(pattern=r"^\d{1,19}-\d{1,19}$", description="Read events after this id")
 ]
