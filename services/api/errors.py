@@ -30,6 +30,9 @@ _HTTP_TYPES = {
 }
 
 
+_UNPARSABLE = "There was an error parsing the body"  # FastAPI's 400 when json.loads raises
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _request_validation)  # type: ignore[arg-type]
@@ -118,6 +121,10 @@ def _field_errors(
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.detail == _UNPARSABLE and exc.__cause__ is not None:
+        # json.loads failed other than on the syntax (that is a RequestValidationError)
+        message = f"The request body is not valid JSON: {_unparsable(exc.__cause__)}."
+        return error_response(request, 400, {"type": "malformed_json", "message": message})
     kind = _HTTP_TYPES.get(exc.status_code, "http_error")
     message = "No such route." if exc.status_code == 404 else str(exc.detail)
     return error_response(
@@ -126,6 +133,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         {"type": kind, "message": message},
         dict(exc.headers) if exc.headers else None,
     )
+
+
+def _unparsable(cause: BaseException) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"it is not UTF-8 text (byte {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "it is nested too deeply"
+    return f"{type(cause).__name__}: {cause}"[:200]
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
