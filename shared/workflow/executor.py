@@ -121,11 +121,7 @@ async def _apply(
         if stored is not None:
             return _replayed(stored)
     if request.if_match is not None and request.if_match != project.version:
-        raise PreconditionFailed(
-            f"Project {project_id} changed: version is {project.version}, not {request.if_match}. "
-            "Reload it and retry.",
-            current_version=project.version,
-        )
+        raise _stale("project", project_id, project.version, request.if_match)
     if request.entity_match is not None:
         await _check_entity_version(tx, *request.entity_match)
     _check_state(command, project)
@@ -145,11 +141,22 @@ async def _check_entity_version(tx: Transaction, key: str, expected: int) -> Non
         raise NotFound(f"{kind.title()} {entity_id} not found; nothing was changed.")
     version = int(json.loads(raw)["version"])
     if version != expected:
-        raise PreconditionFailed(
-            f"{kind.title()} {entity_id} changed: version is {version}, not {expected}. "
-            "Reload it and retry.",
-            current_version=version,
+        raise _stale(kind, entity_id, version, expected)
+
+
+def _stale(kind: str, entity_id: str, version: int, expected: int) -> PreconditionFailed:
+    """412 for an If-Match naming another version; `expected` < 0: it named none readable."""
+    if expected < 0:
+        message = (
+            f"If-Match names no version of {kind} {entity_id}: send the ETag a GET answered, "
+            f'e.g. "{version}", or * for any.'
         )
+    else:
+        message = (
+            f"{kind.title()} {entity_id} changed: version is {version}, not {expected}. "
+            "Reload it and retry."
+        )
+    return PreconditionFailed(message, current_version=version)
 
 
 async def _run_handler(

@@ -759,6 +759,17 @@ CASES = [
         headers={"If-Match": 'W/"2"'},
     ),
     Bad(
+        "412-unreadable-etag",
+        "POST",
+        f"{P}/stories",
+        412,
+        "precondition_failed",
+        ("If-Match names no version of project {pid}", '"{version}"'),
+        json={"title": "t"},
+        headers={"If-Match": "null"},
+        details={"current_version": "{version}"},
+    ),
+    Bad(
         "412-stale-story-etag",
         "PUT",
         f"{P}/stories/{{story}}/priority",
