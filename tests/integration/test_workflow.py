@@ -266,6 +266,27 @@ async def test_approving_when_nothing_is_pending(store: Store) -> None:
         await run(store, "approve", {}, project_id=pid, actor=APPROVER)
     assert "Nothing to" in refused.value.message
     assert refused.value.details["state"] == "BACKLOG_READY"
+    assert refused.value.details["allowed_commands"] == ["epic", "backlog add_story"]
+    assert await dump_project(store.redis, pid) == before
+
+
+@pytest.mark.parametrize("command", ["approve", "reject"])
+async def test_a_blocked_task_is_not_decided_by_approve(store: Store, command: str) -> None:
+    """Its approval is pending, but /suggest_fix or /skip_task decide it: the refusal says so
+    and offers only what BLOCKED allows (once it offered /epic and /sprint plan)."""
+    pid = await make_project_in_state(store, ScrumState.BLOCKED)
+    blocked = await get_project(store, pid)
+    story = await store.get(Story, keys.entity(pid, "story", blocked.blocked_story_id or ""))
+    assert story is not None
+    assert story.approval_id is not None
+    before = await dump_project(store.redis, pid)
+    with pytest.raises(InvalidTransition) as refused:
+        await run(store, command, {"ids": [story.approval_id]}, project_id=pid, actor=APPROVER)
+    assert f"{story.approval_id} waits on a blocked story" in refused.value.message
+    assert "/suggest_fix or /skip_task" in refused.value.message
+    offered = refused.value.details["allowed_commands"]
+    assert offered[:2] == ["suggest_fix", "skip_task"]
+    assert set(offered) <= set(allowed_commands(ScrumState.BLOCKED))
     assert await dump_project(store.redis, pid) == before
 
 

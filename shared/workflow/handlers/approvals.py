@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.args import ApproveArgs, RejectArgs
+from shared.domain.commands import COMMANDS
 from shared.domain.models import (
     Approval,
     ApprovalKind,
@@ -116,12 +117,39 @@ async def _pending_decisions(ctx: CommandContext, ids: list[str]) -> list[Approv
     found = [await _approval_for(ctx, i) for i in dict.fromkeys(ids)]
     chosen = [a for a in found if a.kind in _DECIDED_HERE]
     if not chosen:
-        raise InvalidTransition(
-            "Nothing to decide: no story or phase result is waiting for approval.",
-            state=ctx.project.state.value,
-            allowed_commands=["epic", "backlog add_story", "sprint plan"],
-        )
+        raise _nothing_to_decide(ctx, found)
     return chosen
+
+
+# What a pending approval that /approve and /reject do not decide waits for instead.
+_DECIDED_ELSEWHERE = {
+    ApprovalKind.BLOCKED_TASK: "waits on a blocked story: decide it with /suggest_fix or /skip_task",
+    ApprovalKind.SPRINT_REVIEW: "waits on the sprint review: end it with /feedback or "
+    "/request_changes",
+}
+_NEXT_STEPS = (
+    "suggest_fix",
+    "skip_task",
+    "feedback",
+    "request_changes",
+    "epic",
+    "backlog add_story",
+)
+
+
+def _nothing_to_decide(ctx: CommandContext, found: list[Approval]) -> InvalidTransition:
+    """The refusal when nothing named (or pending) is a decision for /approve or /reject: it
+    says what each named approval waits for instead, and offers only commands the current
+    state allows."""
+    state = ctx.project.state
+    elsewhere = [
+        f"{a.id} {_DECIDED_ELSEWHERE[a.kind]}" for a in found if a.kind in _DECIDED_ELSEWHERE
+    ]
+    message = "Nothing to decide: no story or phase result is waiting for approval."
+    if elsewhere:
+        message += " " + "; ".join(elsewhere) + "."
+    steps = [name for name in _NEXT_STEPS if state in COMMANDS[name].allowed_from]
+    return InvalidTransition(message, state=state.value, allowed_commands=steps)
 
 
 async def _approval_for(ctx: CommandContext, some_id: str) -> Approval:
