@@ -40,7 +40,15 @@ async def after_done_in(tx: Transaction, project: Project, cycle: TDDCycle) -> l
         f"Approve to merge it into {project.default_branch}; the suite must pass on the merged "
         "result before anything is pushed."
     )
-    await system.request_approval_in(tx, project.id, ApprovalKind.MERGE, cycle.story_id, summary)
+    approval = await system.request_approval_in(
+        tx, project.id, ApprovalKind.MERGE, cycle.story_id, summary
+    )
+    event = TimelineEvent(
+        actor="orchestrator",
+        command="merge requested",
+        payload={"story_id": cycle.story_id, "approval_id": approval.id},
+    )
+    timeline.append(tx, project.id, event)  # the story's thread gets the approve buttons
     return []
 
 
@@ -71,13 +79,13 @@ async def _ask(
     store: Store, project_id: str, story_id: str, summary: str, command: str, reason: str
 ) -> None:
     async def body(tx: Transaction) -> None:
-        await system.request_approval_in(
+        approval = await system.request_approval_in(
             tx, project_id, ApprovalKind.MERGE, story_id, summary[:2_000]
         )
         event = TimelineEvent(
             actor="orchestrator",
             command=command,
-            payload={"story_id": story_id, "reason": reason[:1_000]},
+            payload={"story_id": story_id, "reason": reason[:1_000], "approval_id": approval.id},
         )
         timeline.append(tx, project_id, event)
 

@@ -72,6 +72,9 @@ async def test_autonomous_merges_clean_green_stories_and_asks_for_flagged_ones(
     assert "security-critical" in asked.summary
     assert "subtract" in asked.summary
     assert "orchestrator.security_paths" in asked.summary
+    events = await timeline_events(pool.store, PID)
+    asking = [e for e in events if e.payload.get("approval_id") == asked.id]
+    assert [e.command for e in asking] == ["merge needs approval"]  # Discord shows its buttons
     assert await merged_stories(pool) == [add]  # the flagged story stays on its branch
     assert (await pool.project(PID)).state is ScrumState.SPRINT_REVIEW
     assert_suite_passes(remote, tmp_path / "main")

@@ -151,6 +151,10 @@ async def test_approved_merges_land_on_main_only_when_clean_and_green(
     await pool.until(lambda: in_review(pool), timeout_s=120)
     merges = await pending_merges(pool)
     assert sorted(a.subject_id for a in merges) == sorted(ids)
+    requested = [
+        e for e in await timeline_events(pool.store, PID) if e.command == "merge requested"
+    ]
+    assert sorted(e.payload["approval_id"] for e in requested) == sorted(a.id for a in merges)
     assert git(sample_repo, "rev-parse", "main") == main_before
 
     await pool.command("approve", {"ids": [merges[0].id]}, project_id=PID, actor=APPROVER)
