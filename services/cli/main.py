@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from services.cli.backup import backup, restore
+from services.cli.board import board
 from services.cli.commands import register_commands
 from services.cli.context import CliState
 from services.cli.demo import demo
@@ -84,6 +85,7 @@ app.command("token")(token)
 app.command("up")(up)
 app.command("demo")(demo)
 app.command("watch")(watch)
+app.command("board")(board)
 app.command("health")(health)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -23,7 +23,10 @@ PID = "sse"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {"AWF_ENV": "dev", "API__BOARD_HEARTBEAT_S": "0.3", "API__BOARD_STREAM_MAX_S": "3"}
     root = tmp_path_factory.mktemp("board-sse")
-    with Stack(root, port=free_port_block(2), replicas=2, appendonly=False, env=env) as stack:
+    stack = Stack(
+        root, port=free_port_block(2), replicas=2, appendonly=False, env=env, ready_timeout=60
+    )
+    with stack:
         with httpx.Client(base_url=stack.api_url, headers=auth(stack), timeout=10) as api:
             api.post("/api/v1/projects", json={"repo_url": "/srv/x.git", "id": PID})
         yield stack
