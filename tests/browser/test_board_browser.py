@@ -36,7 +36,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("board-browser")
     env = {
         "AWF_ENV": "dev",
-        "API__BOARD_HEARTBEAT_S": "5",
+        "API__BOARD_HEARTBEAT_S": "1",
+        "API__BOARD_STREAM_MAX_S": "3",  # every page reconnects (and resumes) every 3 s
         "ORCHESTRATOR__MAX_CONCURRENT_PROJECTS": "20",
     }
     stack = Stack(
@@ -68,6 +69,13 @@ class Api:
         )
         assert response.status_code < 300, response.text
         return response.json()
+
+    def timeline(self, project_id: str, after: str) -> list[dict[str, Any]]:
+        page = self.http.get(
+            f"/api/v1/projects/{project_id}/timeline", params={"after": after, "limit": 1000}
+        )
+        events: list[dict[str, Any]] = page.json()["events"]
+        return events
 
     def project(self, project_id: str, stories: list[str]) -> list[str]:
         """A started project in BACKLOG_READY with `stories` proposed; their ids."""
@@ -126,14 +134,20 @@ def test_log_in_with_a_token_and_with_the_link_awf_board_prints(
     screenshots: Path,
     awf_env: dict[str, str],
 ) -> None:
-    api().project("login", ["Add two numbers"])
+    admin = api()
+    stories = admin.project("login", ["Add two numbers"])
     page = browsers.new().new_page()
     page.goto(f"{stack.api_url}/board/p/login")
     expect(page.get_by_role("heading", name="Log in to the board")).to_be_visible()
     page.screenshot(path=screenshots / "01-login.png")
     log_in(page, stack.api_url, token(stack, "viewer", "vera"))
     expect(page.locator(".who")).to_contain_text("vera · viewer")
-    expect(page.locator('article[data-project="login"]')).to_contain_text("BACKLOG_READY")
+    card = page.locator('article[data-project="login"]')
+    expect(card).to_contain_text("BACKLOG_READY")
+    live(page)
+    admin.command("login", "approve", {"ids": stories})
+    admin.command("login", "sprint plan", {"story_ids": stories, "goal": "add"})
+    expect(card).to_contain_text("SPRINT_PLANNED")  # the overview follows every project live
     page.screenshot(path=screenshots / "02-overview.png", full_page=True)
 
     env = awf_env | {"AWF_API_URL": stack.api_urls[1], "AWF_TOKEN": token(stack, "approver", "ann")}
@@ -259,3 +273,40 @@ def test_the_state_diagram_changes_live(
     page.get_by_role("link", name="Metrics").click()
     expect(page.locator("svg.chart.burndown")).to_be_visible()
     page.screenshot(path=screenshots / "12-metrics.png", full_page=True)
+
+
+RECORD_STREAM = """
+const Native = window.EventSource;
+window.seen = [];
+window.opens = 0;
+window.EventSource = function (url, options) {
+  const source = new Native(url, options);
+  source.addEventListener("timeline", (e) => window.seen.push(e.lastEventId));
+  source.addEventListener("open", () => { window.opens += 1; });
+  return source;
+};
+"""
+
+
+def test_the_browser_resumes_its_stream_without_gaps_or_duplicates(
+    stack: Stack, api: Apis, browsers: Browsers
+) -> None:
+    admin = api()
+    admin.project("resume", ["Add two numbers"])
+    page = browsers.new().new_page()
+    page.add_init_script(RECORD_STREAM)
+    log_in(page, stack.api_url, token(stack, "viewer", "vera"))
+    page.goto(f"{stack.api_url}/board/p/resume")
+    live(page)
+    start = page.locator("main").get_attribute("data-events")
+    assert start is not None
+    after = start.split("after=")[1]
+    writer = api(replica=1)
+    deadline = time.monotonic() + 8  # past two stream ends (api.board_stream_max_s = 3)
+    while time.monotonic() < deadline:
+        writer.command("resume", "backlog add_story", {"title": f"story {time.monotonic()}"})
+        time.sleep(0.2)
+    ids = [e["id"] for e in writer.timeline("resume", after)]
+    page.wait_for_function(f"window.seen.length >= {len(ids)}")
+    assert page.evaluate("window.seen") == ids  # each event once, in order
+    assert page.evaluate("window.opens") >= 3  # the browser reconnected, resuming each time
