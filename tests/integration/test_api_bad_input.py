@@ -658,7 +658,7 @@ CASES = [
         ("is removed", "only backlog or proposed stories"),
         json={"priority": "top"},
         setup=remove_story,
-        details={"story_status": "removed"},
+        details={"story_status": "removed", "allowed_commands": ["backlog view", "tdd status"]},
     ),
     Bad(
         "409-plan-a-proposed-story",

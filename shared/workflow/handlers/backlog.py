@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.args import BacklogAddStoryArgs, BacklogPrioritizeArgs, BacklogRemoveArgs
+from shared.domain.commands import COMMANDS
 from shared.domain.models import (
     Approval,
     ApprovalStatus,
@@ -102,10 +103,15 @@ async def _withdraw_approval(ctx: CommandContext, approval_id: str) -> None:
 async def _editable_story(ctx: CommandContext, story_id: str) -> Story:
     story = await require_story(ctx.tx, ctx.project.id, story_id)
     if story.status not in _EDITABLE:
+        state = ctx.project.state
         raise InvalidTransition(
             f"Story {story_id} is {story.status.value}; only backlog or proposed stories can be "
             "changed here.",
-            state=ctx.project.state.value,
+            state=state.value,
+            allowed_commands=[c for c in _INSTEAD if state in COMMANDS[c].allowed_from],
             story_status=story.status.value,
         )
     return story
+
+
+_INSTEAD = ("backlog view", "tdd status")  # what a story past the backlog still offers
