@@ -66,8 +66,10 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Per module: while the sync driver is open its event loop counts as running in this
+    thread, so it must be closed before a later module's asyncio tests run in this process."""
     with sync_playwright() as driver:
         yield driver
 

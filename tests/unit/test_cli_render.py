@@ -71,6 +71,7 @@ def test_no_command_outside_the_table_except_local_tools() -> None:
         "up",
         "demo",
         "watch",
+        "board",
         "health",
         "backup",
         "restore",
