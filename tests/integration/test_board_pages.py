@@ -283,3 +283,19 @@ async def test_static_files_and_unknown_ones(api: ApiClient) -> None:
     assert css.headers["content-type"].startswith("text/css")
     assert (await api.send_without_auth("GET", "/board/static/../app.py")).status_code == 404
     assert (await api.send_without_auth("GET", "/board/static/x.js")).status_code == 404
+
+
+async def test_the_cookie_is_secure_behind_https(api: ApiClient) -> None:
+    response = await api.send_without_auth(
+        "POST",
+        "/board/login",
+        content=f"token={api.tokens('viewer')}",
+        headers=ORIGIN | FORM | {"X-Forwarded-Proto": "https"},
+    )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+    out = await api.send_without_auth(
+        "POST", "/board/logout", cookies=response.cookies, headers=ORIGIN
+    )
+    assert out.headers["location"] == "/board/login"
+    assert 'awf_board=""' in out.headers["set-cookie"]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from services.api.board.hub import HubFull, TimelineHub
@@ -67,7 +67,7 @@ async def _guarded(chunks: AsyncIterator[str]) -> AsyncIterator[str]:
 
 @router.get("/p/{project_id}/events")
 async def project_events(
-    project_id: str,
+    project_id: Annotated[str, Path(pattern=_PROJECT.pattern)],
     request: Request,
     _: ApiUser,
     store: StoreDep,

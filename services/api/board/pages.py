@@ -25,6 +25,7 @@ from services.api.deps import CommandsDep, SettingsDep, StoreDep
 from shared.domain.commands import Role
 from shared.domain.scrum import allowed_commands
 from shared.platform.errors import BadRequest, NotFound
+from shared.state.store import Store
 from shared.workflow.repo import load_project
 
 __all__ = ["router"]
@@ -54,7 +55,7 @@ def _overview_events(project_ids: list[str]) -> str:
     return "/board/events?" + "&".join(f"p={p}" for p in project_ids) if project_ids else ""
 
 
-async def _project_context(request: Request, store: Any, project_id: str) -> dict[str, Any]:
+async def _project_context(store: Store, project_id: str) -> dict[str, Any]:
     """The stream start (read first), then the project: what every project page needs."""
     after = await latest_id(store.redis, project_id)
     project = await load_project(store, project_id)
@@ -65,7 +66,7 @@ async def _project_context(request: Request, store: Any, project_id: str) -> dic
 async def project_page(
     project_id: ProjectId, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep
 ) -> Response:
-    ctx = await _project_context(request, store, project_id)
+    ctx = await _project_context(store, project_id)
     project = ctx["project"]
     summary = await views.project_summary(store, project, settings.budgets.caps())
     return page(
@@ -84,7 +85,7 @@ async def project_page(
 async def sprint_page(
     project_id: ProjectId, request: Request, user: PageUser, store: StoreDep
 ) -> Response:
-    ctx = await _project_context(request, store, project_id)
+    ctx = await _project_context(store, project_id)
     board = await views.sprint_board(store, ctx["project"])
     return page(request, "sprint.html", user, tab="sprint", board=board, **ctx)
 
@@ -93,7 +94,7 @@ async def sprint_page(
 async def story_page(
     project_id: ProjectId, story_id: EntityId, request: Request, user: PageUser, store: StoreDep
 ) -> Response:
-    ctx = await _project_context(request, store, project_id)
+    ctx = await _project_context(store, project_id)
     story = await views.story_page(store, ctx["project"], story_id)
     diagram = tdd_diagram(story["cycle"])
     repo = ctx["project"].repo_url
@@ -130,9 +131,9 @@ async def inbox_page(
 
 
 async def _inbox(
-    request: Request, user: BoardUser, store: Any, project_id: str, verdict: Verdict | None
+    request: Request, user: BoardUser, store: Store, project_id: str, verdict: Verdict | None
 ) -> Response:
-    ctx = await _project_context(request, store, project_id)
+    ctx = await _project_context(store, project_id)
     box = await views.inbox(store, project_id)
     status = verdict.status_code if verdict else 200
     return page(
@@ -184,6 +185,6 @@ def _decision(project_id: str, approval_id: str, action: str, fields: dict[str, 
 async def metrics_page(
     project_id: ProjectId, request: Request, user: PageUser, store: StoreDep
 ) -> Response:
-    ctx = await _project_context(request, store, project_id)
+    ctx = await _project_context(store, project_id)
     numbers = await sprint_metrics(store, ctx["project"])
     return page(request, "metrics.html", user, tab="metrics", m=numbers, **ctx)
