@@ -299,3 +299,14 @@ async def test_the_cookie_is_secure_behind_https(api: ApiClient) -> None:
     )
     assert out.headers["location"] == "/board/login"
     assert 'awf_board=""' in out.headers["set-cookie"]
+
+
+async def test_the_origin_check_ignores_a_port_the_proxy_dropped(api: ApiClient) -> None:
+    """nginx passes `Host: $host` (no port) while the browser's Origin names e.g. :8443."""
+    response = await api.send_without_auth(
+        "POST",
+        "/board/login",
+        content=f"token={api.tokens('viewer')}",
+        headers={"Origin": "https://api:8443"} | FORM,
+    )
+    assert response.status_code == 303

@@ -158,7 +158,10 @@ def check_origin(request: Request) -> None:
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         raise Forbidden("This form must be sent from the board's own pages (no Origin header).")
-    if urlsplit(source).netloc.lower() != request.headers.get("host", "").lower():
+    # Host names only: a proxy may pass `Host: $host` without the port the browser used; the
+    # SameSite=Strict cookie and the form's CSRF token still bind the request to this board.
+    ours = urlsplit("//" + request.headers.get("host", "")).hostname
+    if not ours or urlsplit(source).hostname != ours:
         raise Forbidden("This form was sent from another site; nothing was changed.")
 
 
