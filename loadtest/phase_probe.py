@@ -7,10 +7,11 @@ the `with` block only, the calls that leave our Python code:
 - `model`: one tool-use turn through the SDK (`shared.agents.loop._turn`: HTTP + SSE parsing);
 - `tests`: the test subprocess (`shared.agents.testrunner._execute`, what `TestRun.duration_s`
   times), for the orchestrator's gate run and the agent's `run_tests` tool alike;
-- `git:<subcommand>`: one git process (`shared.agents.workspace.git`);
+- `git:<subcommand>`: one git process (`shared.agents.gitproc.git`, wherever it is called);
 - `tool`: an agent tool call (`services.worker.phases.execute_tool`) minus the git/tests in it;
-- `cleanup`: removing a temporary directory (`tempfile.TemporaryDirectory.cleanup`), the
-  phase's clone and the test runner's scratch; synchronous, on the event loop;
+- `cleanup`: removing a temporary directory (`tempfile.TemporaryDirectory.cleanup`): the test
+  runner's scratch; synchronous, on the event loop (the phase's working tree is deleted after
+  the job, in the background);
 - `redis`: a command or a pipeline (redis-py `execute_command`, pipeline `execute` and immediate
   commands); `redis_rtt` counts socket writes (`send_packed_command`), one per round trip.
 
@@ -204,12 +205,13 @@ Patch = tuple[object, str, Callable[[AsyncFn], AsyncFn]]
 def _patches() -> tuple[Patch, ...]:
     """What `probing` wraps; imported here so the pure helpers above stay light to import."""
     from services.worker import phases
-    from shared.agents import loop, testrunner, workspace
+    from shared.agents import gitread, loop, mirrors, testrunner, workspace
 
+    git_callers = (gitread, workspace, mirrors)  # the modules calling git, each by its own name
     return (
         (loop, "_turn", lambda fn: _timed("model", fn)),
         (testrunner, "_execute", lambda fn: _timed("tests", fn)),
-        (workspace, "git", lambda fn: _timed(git_subcommand, fn)),
+        *((m, "git", lambda fn: _timed(git_subcommand, fn)) for m in git_callers),
         (phases, "execute_tool", lambda fn: _timed("tool", fn)),
         (tempfile.TemporaryDirectory, "cleanup", lambda fn: _timed_sync("cleanup", fn)),
         (Redis, "execute_command", lambda fn: _timed("redis", fn)),

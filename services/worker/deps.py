@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anthropic
 
+from shared.agents.mirrors import MirrorCache
 from shared.agents.testrunner import TestLimits
 from shared.state.store import Store
 from shared.workflow.context import Limits
@@ -29,6 +30,7 @@ class WorkerDeps:
     client: anthropic.AsyncAnthropic
     worker_id: str
     limits: Limits
+    mirrors: MirrorCache  # this process' mirrors of the projects' remotes
 
     @property
     def test_limits(self) -> TestLimits:

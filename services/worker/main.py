@@ -18,6 +18,7 @@ from services.worker.jobs.phase import run_phase
 from services.worker.jobs.review import review_sprint
 from services.worker.jobs.schedule import reconcile, schedule_sprint
 from services.worker.observed import Job, observed
+from shared.agents.mirrors import MirrorCache
 from shared.jobs import names
 from shared.jobs.queue import deserialize, serialize
 from shared.observability.serve import observe_process
@@ -64,6 +65,7 @@ def build_worker_settings(settings: Settings) -> type:
             client=make_client(settings),
             worker_id=worker_id(),
             limits=limits,
+            mirrors=MirrorCache(max_mirrors=settings.agents.mirror_cache_size),
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -71,6 +73,7 @@ def build_worker_settings(settings: Settings) -> type:
         if deps is not None:
             await deps.client.close()
             await deps.store.redis.aclose()
+            await deps.mirrors.close()
 
     class WorkerSettings:
         functions: ClassVar[list[Any]] = _functions(settings)

@@ -6,15 +6,13 @@ runs the test command, applies the phase's gate, and only then commits and pushe
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.agents.loop import AgentRun, run_agent
+from shared.agents.mirrors import MirrorCache
 from shared.agents.roles import ROLE_BY_PHASE, ROLES, Phase, is_docs_path, is_test_path
 from shared.agents.task import AgentTask, StoryBrief, render_task
 from shared.agents.testrunner import TestLimits, run_tests
@@ -59,6 +57,7 @@ class PhaseRunner:
     price_out_per_mtok: float = 15.0
     store: Store | None = None  # for the repository context and its cache
     context_tokens: int = 12_000
+    mirrors: MirrorCache = field(kw_only=True)  # the worker's, shared by its phases
 
     async def run(
         self,
@@ -69,24 +68,18 @@ class PhaseRunner:
         before_push: Guard,
         on_commit: Callable[[], None] = _no_op,
     ) -> PhaseOutcome:
-        tmp = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="awf-ws-"))
-        try:
-            ws = await Workspace.clone(
-                project.repo_url, tmp / "repo", cycle.branch, project.default_branch
-            )
+        checkout = self.mirrors.workspace(project.repo_url, cycle.branch, project.default_branch)
+        async with checkout as ws:  # a clone from the worker's mirror, deleted afterwards
             if cycle.approved_sha:  # blocking mode: the human approved the last phase's result
                 await before_push()
-                await ws.adopt(cycle.approved_sha, pending_ref(story.id))
-            base = await ws.head()
+                ws = await ws.adopt(cycle.approved_sha, pending_ref(story.id))
             agent = None
             if cycle.phase is not Phase.COMMIT:
                 agent = await self._agent(ws, project, story, cycle, on_tool)
-            outcome = await self._judge(ws, base, project, story, cycle, before_push, on_commit)
+            outcome = await self._judge(ws, project, story, cycle, before_push, on_commit)
             if agent is not None:
                 self._account(outcome, agent)
             return outcome
-        finally:  # off the event loop: deleting a clone blocks for 100+ ms on a busy box
-            await asyncio.to_thread(shutil.rmtree, tmp, ignore_errors=True)
 
     async def _agent(
         self, ws: Workspace, project: Project, story: Story, cycle: TDDCycle, on_tool: ToolListener
@@ -133,14 +126,13 @@ class PhaseRunner:
     async def _judge(
         self,
         ws: Workspace,
-        base: str,
         project: Project,
         story: Story,
         cycle: TDDCycle,
         before_push: Guard,
         on_commit: Callable[[], None],
     ) -> PhaseOutcome:
-        changed = await ws.changed_files(base)
+        changed = await ws.changed_files(ws.base)
         phase, attempt = cycle.phase, cycle.attempt()
         run = (
             None
@@ -158,11 +150,11 @@ class PhaseRunner:
             sha = await ws.commit(f"{story.id}: {phase.value} - {story.title} (attempt {attempt})")
             await before_push()  # a retaken phase's stale job must not push
             if project.mode is ProjectMode.BLOCKING:
-                await ws.push_pending(pending_ref(story.id))
-                pending = await ws.head()
+                pending = sha or ws.base
+                await ws.push_pending(pending_ref(story.id), pending)
             elif sha:
                 await ws.push()
-        head = await ws.head()
+        head = sha or ws.base  # what the remote has of this phase (nothing else was pushed)
         evidence = PhaseEvidence(
             phase=phase.value,
             attempt=attempt,

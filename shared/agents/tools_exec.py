@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shared.agents.gitread import git_diff as workspace_diff
+from shared.agents.gitread import git_status as workspace_status
 from shared.agents.paths import ToolError, resolve_path
 from shared.agents.testrunner import run_tests as run_test_command
 from shared.agents.tools_files import ToolOutput, cap_text
-from shared.agents.workspace import git_diff as workspace_diff
-from shared.agents.workspace import git_status as workspace_status
 from shared.domain.evidence import Outcome, TestRun
 
 if TYPE_CHECKING:

@@ -1,25 +1,29 @@
-"""A job's git workspace: a clone of the project's remote on the story branch ``awf/<story-id>``.
+"""A job's git workspace: a clone on the story branch ``awf/<story-id>``.
 
-Every git call runs without a shell, with a timeout, hooks disabled and the ``ext::`` transport
-refused; a failure raises :class:`WorkspaceError` naming the command and git's message. Pushes
-name the story branch explicitly (``refs/heads/awf/…:refs/heads/awf/…``) and are refused on the
+The clone comes from the project's remote, or from a worker's mirror of it (`mirrors`); either
+way pushes go to the remote itself. Every git call goes through :func:`gitproc.git`. Pushes name
+the story branch explicitly (``refs/heads/awf/…:refs/heads/awf/…``) and are refused on the
 default branch, so a job never moves the default branch; only an approved merge does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import hashlib
-import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.agents.gitproc import GIT_TIMEOUT_S, GitResult, WorkspaceError, check_remote, git
+from shared.agents.gitread import branch_tips, changed_paths, git_diff, git_status
+
 __all__ = [
     "GIT_TIMEOUT_S",
+    "GitResult",
+    "Tips",
     "Workspace",
     "WorkspaceError",
     "git",
@@ -28,24 +32,11 @@ __all__ = [
     "story_branch",
 ]
 
-GIT_TIMEOUT_S = 120.0
-_SAFE_CONFIG = (
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "protocol.ext.allow=never",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "core.quotepath=off",
-)
 _STORY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_COMMIT_SUMMARY = re.compile(r"\[[^\]\n]* ([0-9a-f]{40}|[0-9a-f]{64})\] ")
 _AGENT_EMAIL = "agent@awf.invalid"
-_MAX_UNTRACKED_DIFFS = 50
-
-
-class WorkspaceError(Exception):
-    """A git operation failed or was refused."""
+# a workspace lives for one phase: no hook samples, no background gc or maintenance in it
+_CLONE = ("--template=", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "--quiet", "--no-tags")
 
 
 def story_branch(story_id: str) -> str:
@@ -56,117 +47,25 @@ def story_branch(story_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class GitResult:
-    code: int
-    stdout: str
-    stderr: str
+class Tips:
+    """A local mirror of the remote to clone from (its objects are borrowed, so it must outlive
+    the workspace), and its branches' shas as of now."""
 
-
-def _git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    return env
-
-
-async def git(
-    cwd: Path | None,
-    *args: str,
-    timeout_s: float = GIT_TIMEOUT_S,
-    ok: Iterable[int] = (0,),
-) -> GitResult:
-    """Run ``git <args>`` in ``cwd``; :class:`WorkspaceError` on timeout or an unexpected code."""
-    what = f"git {_subcommand(args)}"
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            "git",
-            *_SAFE_CONFIG,
-            *args,
-            cwd=cwd,
-            env=_git_env(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except OSError as exc:
-        raise WorkspaceError(f"{what} could not start: {exc}") from exc
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        raise WorkspaceError(f"{what} timed out after {timeout_s:g} s") from None
-    except BaseException:  # cancelled: do not leave git running
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        raise
-    result = GitResult(
-        proc.returncode if proc.returncode is not None else -1,
-        out.decode("utf-8", errors="replace"),
-        err.decode("utf-8", errors="replace"),
-    )
-    if result.code not in tuple(ok):
-        message = result.stderr.strip() or result.stdout.strip() or "no output"
-        raise WorkspaceError(f"{what} failed (exit {result.code}): {message[:2000]}")
-    return result
-
-
-def _subcommand(args: tuple[str, ...]) -> str:
-    skip = False
-    for arg in args:
-        if skip or arg == "-c":
-            skip = not skip
-            continue
-        if not arg.startswith("-"):
-            return arg
-    return " ".join(args[:1])
-
-
-async def git_status(root: Path, *, timeout_s: float = GIT_TIMEOUT_S) -> list[str]:
-    """``git status --porcelain`` lines (untracked files listed one by one)."""
-    result = await git(
-        root, "status", "--porcelain=v1", "--untracked-files=all", timeout_s=timeout_s
-    )
-    return [line for line in result.stdout.splitlines() if line.strip()]
-
-
-async def _untracked(root: Path, path: str | None, timeout_s: float) -> list[str]:
-    args = ["ls-files", "--others", "--exclude-standard"]
-    result = await git(root, *args, *(["--", path] if path else []), timeout_s=timeout_s)
-    return [line for line in result.stdout.splitlines() if line]
-
-
-async def git_diff(root: Path, path: str | None = None, *, timeout_s: float = GIT_TIMEOUT_S) -> str:
-    """The working tree against HEAD, new (untracked) files included as additions."""
-    opts = ("--no-color", "--no-ext-diff", "--no-textconv")
-    tracked = await git(
-        root, "diff", *opts, "HEAD", *(["--", path] if path else []), timeout_s=timeout_s
-    )
-    parts = [tracked.stdout]
-    for name in (await _untracked(root, path, timeout_s))[:_MAX_UNTRACKED_DIFFS]:
-        new = await git(
-            root,
-            "diff",
-            *opts,
-            "--no-index",
-            "--",
-            "/dev/null",
-            name,
-            timeout_s=timeout_s,
-            ok=(0, 1),
-        )
-        parts.append(new.stdout)
-    return "".join(parts)
+    source: Path
+    heads: Mapping[str, str]
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """A clone of a project's remote, checked out on ``branch``."""
+    """A clone checked out on ``branch``; ``remote`` is where it pushes, ``base`` the commit
+    it started from."""
 
     root: Path
     branch: str
     default_branch: str
     timeout_s: float = GIT_TIMEOUT_S
+    remote: str = "origin"
+    base: str = ""
 
     @classmethod
     async def clone(
@@ -177,38 +76,52 @@ class Workspace:
         default_branch: str,
         *,
         timeout_s: float = GIT_TIMEOUT_S,
+        tips: Tips | None = None,
     ) -> Workspace:
-        """Clone ``remote`` into ``dest`` and check out ``branch``: the remote's branch when it
-        exists, else a new branch from the remote's ``default_branch``."""
+        """Clone into ``dest`` and check out ``branch``: the remote's branch when it exists,
+        else a new branch from the remote's ``default_branch``. With ``tips`` the clone comes
+        from ``tips.source`` (a mirror), whose branches are known already."""
         if branch == default_branch:
             raise WorkspaceError(f"refusing to work on the default branch {default_branch!r}")
-        if not remote or remote.startswith("-") or remote.lower().startswith("ext::"):
-            raise WorkspaceError(f"unsupported git remote {remote!r}")
+        ws = cls(dest, branch, default_branch, timeout_s, check_remote(remote))
         existed = await asyncio.to_thread(dest.exists)
-        ws = cls(dest, branch, default_branch, timeout_s)
         try:
-            await git(
-                None, "clone", "--quiet", "--no-tags", "--", remote, str(dest), timeout_s=timeout_s
-            )
-            await ws._checkout()
+            if tips is None:
+                return await ws._clone_remote()
+            return await ws._clone_mirror(tips)
         except BaseException:
             if not existed:
                 ws.cleanup()
             raise
-        return ws
 
-    async def _checkout(self) -> None:
-        if await self._has_ref(f"refs/remotes/origin/{self.branch}"):
-            await self._git("checkout", "--quiet", "-B", self.branch, f"origin/{self.branch}")
-            return
-        base = f"refs/remotes/origin/{self.default_branch}"
-        if not await self._has_ref(base):
+    async def _clone_remote(self) -> Workspace:
+        args = ("clone", *_CLONE, "--no-checkout", "--", self.remote, str(self.root))
+        await git(None, *args, timeout_s=self.timeout_s)
+        wanted = (self.branch, self.default_branch)
+        heads = await branch_tips(
+            self.root, "refs/remotes/origin/", wanted, timeout_s=self.timeout_s
+        )
+        start = self._start(heads)
+        new = ("--no-track", "-b") if start != self.branch else ("-B",)
+        await self._git("checkout", "--quiet", *new, self.branch, f"origin/{start}")
+        return dataclasses.replace(self, base=heads[start])
+
+    async def _clone_mirror(self, tips: Tips) -> Workspace:
+        start = self._start(tips.heads)
+        # borrows the mirror's objects (alternates): nothing copied, whatever the mirror holds
+        args = ("clone", *_CLONE, "--shared", "--branch", start, "--", str(tips.source))
+        await git(None, *args, str(self.root), timeout_s=self.timeout_s)
+        if start != self.branch:
+            await self._git("checkout", "--quiet", "--no-track", "-b", self.branch)
+        return dataclasses.replace(self, base=tips.heads[start])
+
+    def _start(self, heads: Mapping[str, str]) -> str:
+        """The branch to start from: the story branch if the remote has it, else the default."""
+        if self.branch in heads:
+            return self.branch
+        if self.default_branch not in heads:
             raise WorkspaceError(f"the remote has no default branch {self.default_branch!r}")
-        await self._git("checkout", "--quiet", "--no-track", "-b", self.branch, base)
-
-    async def _has_ref(self, ref: str) -> bool:
-        result = await self._git("rev-parse", "--verify", "--quiet", ref, ok=(0, 1))
-        return result.code == 0
+        return self.default_branch
 
     async def _git(self, *args: str, ok: Iterable[int] = (0,)) -> GitResult:
         return await git(self.root, *args, timeout_s=self.timeout_s, ok=ok)
@@ -226,32 +139,27 @@ class Workspace:
         return (await self._git("rev-parse", "HEAD")).stdout.strip()
 
     async def current_branch(self) -> str:
+        if _head_file_branch(self.root) == self.branch:
+            return self.branch
         result = await self._git("symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1))
         return result.stdout.strip()
 
     async def commit(self, message: str, *, author: str = "awf agent") -> str | None:
         """Stage everything and commit; the new sha, or None when there is nothing to commit."""
         await self._git("add", "-A")
-        staged = await self._git("diff", "--cached", "--quiet", ok=(0, 1))
-        if staged.code == 0:
-            return None
-        await self._git(
-            "-c",
-            f"user.name={author}",
-            "-c",
-            f"user.email={_AGENT_EMAIL}",
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-m",
-            message,
-        )
-        return await self.head()
+        identity = ("-c", f"user.name={author}", "-c", f"user.email={_AGENT_EMAIL}")
+        settings = (*identity, "-c", "commit.gpgsign=false", "-c", "core.abbrev=no")
+        done = await self._git(*settings, "commit", "--no-verify", "-m", message, ok=(0, 1))
+        if done.code == 1:  # git says 1 for "nothing to commit": make sure that is what it was
+            staged = await self._git("diff", "--cached", "--quiet", ok=(0, 1))
+            if staged.code == 0:
+                return None
+            raise WorkspaceError(f"git commit failed (exit 1): {done.stdout or done.stderr}")
+        summary = _COMMIT_SUMMARY.match(done.stdout)  # "[awf/S-1 <full sha>] subject"
+        return summary.group(1) if summary else await self.head()
 
     async def push(self) -> None:
-        """Push the story branch, and only it, to origin."""
+        """Push the story branch, and only it, to the remote."""
         current = await self.current_branch()
         if self.default_branch in (current, self.branch):
             raise WorkspaceError(f"refusing to push the default branch {self.default_branch!r}")
@@ -260,31 +168,31 @@ class Workspace:
                 f"checked out {current or 'a detached HEAD'!r}, not {self.branch!r}"
             )
         ref = f"refs/heads/{self.branch}"
-        await self._git("push", "--quiet", "--no-verify", "origin", f"{ref}:{ref}")
+        await self._git("push", "--quiet", "--no-verify", "--", self.remote, f"{ref}:{ref}")
 
-    async def push_pending(self, ref: str) -> None:
-        """Park HEAD on a scratch ref of the remote (``refs/awf/...``), not on any branch: a
-        phase result waiting for a human's approval."""
+    async def push_pending(self, ref: str, commit: str = "HEAD") -> None:
+        """Park ``commit`` on a scratch ref of the remote (``refs/awf/...``), not on any branch:
+        a phase result waiting for a human's approval."""
         if not ref.startswith("refs/awf/"):
             raise WorkspaceError(f"pending results live under refs/awf/, not {ref!r}")
-        await self._git("push", "--quiet", "--no-verify", "--force", "origin", f"HEAD:{ref}")
+        args = ("push", "--quiet", "--no-verify", "--force")
+        await self._git(*args, "--", self.remote, f"{commit}:{ref}")
 
-    async def adopt(self, sha: str, ref: str) -> None:
-        """Move the story branch to an approved pending result and push it (fast-forward only)."""
-        await self._git("fetch", "--quiet", "--no-tags", "origin", ref)
+    async def adopt(self, sha: str, ref: str) -> Workspace:
+        """Move the story branch to an approved pending result and push it (fast-forward only);
+        the workspace now based on it."""
+        await self._git("fetch", "--quiet", "--no-tags", "--", self.remote, ref)
         fetched = (await self._git("rev-parse", "FETCH_HEAD")).stdout.strip()
         if fetched != sha:
             raise WorkspaceError(f"the pending result {ref} is {fetched[:12]}, not {sha[:12]}")
         await self._git("merge", "--quiet", "--ff-only", sha)
         await self.push()
+        return dataclasses.replace(self, base=sha)
 
     async def changed_files(self, since: str) -> list[str]:
         """Files that differ between commit ``since`` and the working tree (committed or not),
         new untracked files included."""
-        diff = await self._git("diff", "--name-only", "--no-renames", since)
-        files = {line for line in diff.stdout.splitlines() if line}
-        files.update(await _untracked(self.root, None, self.timeout_s))
-        return sorted(files)
+        return await changed_paths(self.root, since, timeout_s=self.timeout_s)
 
     def file_digests(self, paths: Iterable[str]) -> dict[str, str]:
         """sha256 of each existing file (missing files are left out)."""
@@ -297,3 +205,14 @@ class Workspace:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _head_file_branch(root: Path) -> str | None:
+    """The branch ``.git/HEAD`` names, without a process. Only a match is trusted: git's files
+    backend keeps HEAD there, and any other layout (reftable, a worktree) falls back to git."""
+    try:
+        text = (root / ".git" / "HEAD").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    head = text.strip()
+    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None

@@ -260,6 +260,9 @@ class AgentsSettings(_Section):
         le=200_000,
         description="repository context shown to an agent per phase (tokens, estimated chars/4)",
     )
+    mirror_cache_size: int = Field(
+        default=8, ge=1, le=1000, description="project remotes a worker keeps a bare mirror of"
+    )
 
 
 class LoggingSettings(_Section):

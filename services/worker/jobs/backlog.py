@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,7 +13,6 @@ from shared.agents.roles import ROLES, RoleName
 from shared.agents.task import AgentTask, render_task
 from shared.agents.tool_specs import ToolName, tool_params
 from shared.agents.tools import ToolContext, execute_tool
-from shared.agents.workspace import Workspace
 from shared.domain.args import ProposedStory
 from shared.domain.models import Epic, Project
 from shared.state import keys
@@ -42,11 +39,8 @@ async def propose_backlog(ctx: dict[str, Any], project_id: str, epic_id: str) ->
         epic_title=epic.title,
         epic_description=epic.description,
     )
-    with tempfile.TemporaryDirectory(prefix="awf-backlog-") as tmp:
-        branch = f"awf/backlog-{epic_id}"
-        ws = await Workspace.clone(
-            project.repo_url, Path(tmp) / "repo", branch, project.default_branch
-        )
+    branch = f"awf/backlog-{epic_id}"
+    async with d.mirrors.workspace(project.repo_url, branch, project.default_branch) as ws:
         tool_ctx = ToolContext(
             root=ws.root, role=ROLES[RoleName.BACKLOG], test_command=project.test_command
         )

@@ -158,6 +158,7 @@ def _runner(d: WorkerDeps) -> PhaseRunner:
         agents.price_output_per_mtok,
         d.store,
         agents.context_tokens,
+        mirrors=d.mirrors,
     )
 
 
