@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from shared.domain.tdd import FINISHED, LIVE, MAX_ATTEMPTS, CycleStatus, TDDCycle
 
-__all__ = ["INSPECTION", "STEERING", "commands_for", "fits", "refusal", "status_hint"]
+__all__ = ["INSPECTION", "STEERING", "commands_for", "fits", "parked", "refusal", "status_hint"]
 
 _C = CycleStatus
 
@@ -24,17 +24,29 @@ STEERING = MappingProxyType(
     }
 )
 INSPECTION = ("tdd status", "tdd logs")
+# A result parked for a human (blocking mode) is decided by /approve or /reject (which has the
+# phase run again): re-running or skipping the phase would leave its approval pending forever.
+_NOT_WHILE_PARKED = frozenset({"tdd skip_phase", "tdd run_tests"})
+
+
+def parked(cycle: TDDCycle) -> bool:
+    """Its phase passed the gate and the result waits for a human's /approve or /reject."""
+    return cycle.waiting_for == "approval" and cycle.pending_sha is not None
 
 
 def fits(command: str, cycle: TDDCycle) -> bool:
+    if command in _NOT_WHILE_PARKED and parked(cycle):
+        return False
     return cycle.status in STEERING[command]
 
 
 def commands_for(cycle: TDDCycle) -> tuple[str, ...]:
     """The `/tdd` commands that act on `cycle` as it is now, inspection included."""
-    steering = [name for name, statuses in STEERING.items() if cycle.status in statuses]
+    steering = [name for name in STEERING if fits(name, cycle)]
     if cycle.status in FINISHED:
         steering.append("tdd start")
+    if parked(cycle):
+        steering += ["approve", "reject"]
     return (*steering, *INSPECTION)
 
 
@@ -46,7 +58,12 @@ def status_hint(cycle: TDDCycle) -> str:
             f"A job is running {phase} (attempt {cycle.attempt()} of {MAX_ATTEMPTS}); its gate "
             f"judges it when it ends. /tdd pause {story} stops the cycle there."
         ),
-        _C.WAITING: f"It waits to run {phase}.",
+        _C.WAITING: (
+            f"Its {phase} result passed the gate and waits for a human: /approve it, or "
+            "/reject it with a reason to have the agent try again."
+            if parked(cycle)
+            else f"It waits to run {phase}."
+        ),
         _C.PAUSED: f"Resume it with /tdd resume {story}.",
         _C.BLOCKED: (
             f"Its {phase} gate refused {MAX_ATTEMPTS} attempts; decide with /suggest_fix or "

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shared.domain.models import StoryStatus, utcnow
+from shared.domain.models import Approval, ApprovalKind, ApprovalStatus, StoryStatus, utcnow
 from shared.domain.tdd import NEXT_PHASE, CycleStatus, PhaseSkip, TDDCycle
+from shared.domain.tdd_steering import parked
 from shared.jobs.specs import JobSpec, phase_job
 from shared.state import keys, slots
 from shared.state.timeline import TimelineEvent
@@ -50,7 +51,8 @@ def pause(tx: Transaction, cycle: TDDCycle, actor: str) -> TimelineEvent:
 async def resume(
     tx: Transaction, cycle: TDDCycle, actor: str
 ) -> tuple[TimelineEvent, JobSpec | None]:
-    """Paused while its job still runs: the job simply goes on. Otherwise queue the phase."""
+    """Paused while its job still runs: the job simply goes on. Paused with a result parked for
+    a human: it waits for /approve or /reject again. Otherwise queue the phase."""
     pid = cycle.project_id
     if cycle.paused_from is CycleStatus.RUNNING and await job_holds(tx, cycle):
         tx.put(
@@ -58,9 +60,15 @@ async def resume(
             cycle.touched(status=CycleStatus.RUNNING, paused_from=None),
         )
         return cycle_event(actor, "cycle resumed", cycle, job="running"), None
+    if parked(cycle):
+        waiting = cycle.touched(status=CycleStatus.WAITING, paused_from=None)
+        tx.put(cycles.cycle_key(pid, cycle.id), waiting)
+        return cycle_event(actor, "cycle resumed", cycle, job="awaiting approval"), None
     queued = tx.put(
         cycles.cycle_key(pid, cycle.id),
-        cycle.touched(status=CycleStatus.QUEUED, run=cycle.run + 1, paused_from=None),
+        cycle.touched(
+            status=CycleStatus.QUEUED, run=cycle.run + 1, paused_from=None, waiting_for=None
+        ),
     )
     job = phase_job(pid, cycle.id, queued.phase.value, queued.run)
     return cycle_event(actor, "cycle resumed", cycle, job="queued", run=queued.run), job
@@ -71,10 +79,42 @@ async def abort(tx: Transaction, cycle: TDDCycle, actor: str) -> TimelineEvent:
     cycle so the scheduler leaves it alone until /tdd start."""
     pid = cycle.project_id
     story = await require_story(tx, pid, cycle.story_id)
-    ended = cycle.touched(status=CycleStatus.ABORTED, paused_from=None, completed_at=utcnow())
+    if parked(cycle):
+        await _drop_parked_result(tx, cycle, actor)
+    ended = cycle.touched(
+        status=CycleStatus.ABORTED,
+        paused_from=None,
+        waiting_for=None,
+        pending_sha=None,
+        completed_at=utcnow(),
+    )
     tx.put(cycles.cycle_key(pid, cycle.id), ended)
     tx.put(keys.entity(pid, "story", story.id), story.touched(status=StoryStatus.SPRINT))
     return cycle_event(actor, "cycle aborted", cycle, was=cycle.status.value)
+
+
+async def _drop_parked_result(tx: Transaction, cycle: TDDCycle, actor: str) -> None:
+    """The pending approval of the cycle's parked result is rejected: the cycle ended."""
+    pid = cycle.project_id
+    pending = keys.index(pid, "approvals:pending")
+    ids: list[str] = await tx.reader.zrange(pending, 0, -1)
+    found = await tx.get_many(Approval, [keys.entity(pid, "approval", i) for i in ids])
+    done: list[str] = []
+    for approval in found:
+        if approval is None or approval.kind is not ApprovalKind.PHASE_RESULT:
+            continue
+        if approval.subject_id != cycle.id or approval.status is not ApprovalStatus.PENDING:
+            continue
+        done.append(approval.id)
+        decided = approval.touched(
+            status=ApprovalStatus.REJECTED,
+            decided_by=actor,
+            decided_at=utcnow(),
+            reason="The cycle was aborted.",
+        )
+        tx.put(keys.entity(pid, "approval", approval.id), decided)
+    if done:
+        tx.call(lambda p: p.zrem(pending, *done))
 
 
 def skip(

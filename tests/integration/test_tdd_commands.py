@@ -7,19 +7,27 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shared.domain.models import ScrumState, Sprint, SprintStatus, StoryStatus
+from shared.domain.models import (
+    Approval,
+    ApprovalStatus,
+    ScrumState,
+    Sprint,
+    SprintStatus,
+    StoryStatus,
+)
 from shared.domain.phases import Phase
 from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.platform.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from shared.state import keys, slots
 from shared.workflow import cycles
-from shared.workflow.cycles import FencedOut
+from shared.workflow.cycles import FencedOut, PhaseOutcome
 from shared.workflow.system import block_story, complete_story
 from tests.factories import (
     APPROVER,
     MEMBER,
     VIEWER,
     backlog_ids,
+    dump_project,
     get_project,
     make_project_in_state,
     run,
@@ -28,6 +36,7 @@ from tests.factories import (
 from tests.integration.tdd_helpers import (
     cycle,
     cycle_of,
+    evidence,
     outcome,
     phase_jobs,
     skip,
@@ -388,3 +397,82 @@ async def test_a_commit_that_passes_while_paused_still_finishes_the_story(store:
     done = await cycle(store, pid, taken.id)
     assert (done.status, done.paused_from) == (CycleStatus.DONE, None)
     assert (await story(store, pid, first)).status is StoryStatus.DONE
+
+
+# --- a result parked for a human (blocking mode) ------------------------------------------
+
+
+async def parked_cycle(store: Store) -> tuple[str, str, TDDCycle, str]:
+    """A sprint whose first story's DESIGN passed its gate and waits for approval: (project,
+    story, cycle, the approval's id)."""
+    pid, (first, _) = await sprint_with_cycles(store)
+    taken = await take_current(store, pid, first)
+    result = PhaseOutcome(evidence=evidence("DESIGN", 1, True), head_sha="a1b", pending_sha="p1b")
+    await cycles.record(store, taken, result)
+    parked = await cycle_of(store, pid, first)
+    assert (parked.status, parked.waiting_for) == (CycleStatus.WAITING, "approval")
+    approvals = await store.redis.zrange(keys.index(pid, "approvals:pending"), 0, -1)
+    found = [await store.get(Approval, keys.entity(pid, "approval", i)) for i in approvals]
+    [approval] = [a for a in found if a and a.subject_id == parked.id]
+    return pid, first, parked, approval.id
+
+
+@pytest.mark.parametrize("name", ["tdd run_tests", "tdd skip_phase"])
+async def test_a_parked_result_is_decided_not_rerun_or_skipped(store: Store, name: str) -> None:
+    """Once these re-queued it and left its approval pending for good (approving it was then
+    refused: no result waiting)."""
+    pid, first, parked, approval_id = await parked_cycle(store)
+    before = await dump_project(store.redis, pid)
+    args = {"story_id": first, "justification": "why not"} if "skip" in name else {}
+    with pytest.raises(InvalidTransition) as refused:
+        await run(store, name, args | {"story_id": first}, project_id=pid, actor=APPROVER)
+    assert "waits for a human: /approve it, or /reject it" in refused.value.message
+    assert {"approve", "reject"} <= set(refused.value.details["allowed_commands"])
+    assert name not in refused.value.details["allowed_commands"]
+    assert await dump_project(store.redis, pid) == before
+    approved = await run(store, "approve", {"ids": [approval_id]}, project_id=pid, actor=APPROVER)
+    assert approved.result["approved_cycle_ids"] == [parked.id]
+
+
+async def test_a_paused_parked_result_waits_for_approval_again_on_resume(store: Store) -> None:
+    """Resume queued a new run of the phase whose result still waited for approval."""
+    pid, first, parked, approval_id = await parked_cycle(store)
+    await run(store, "tdd pause", {"story_id": first}, project_id=pid)
+    resumed = await run(store, "tdd resume", {"story_id": first}, project_id=pid)
+    assert resumed.jobs == ()
+    waiting = await cycle(store, pid, parked.id)
+    assert (waiting.status, waiting.waiting_for, waiting.paused_from) == (
+        CycleStatus.WAITING,
+        "approval",
+        None,
+    )
+    approved = await run(store, "approve", {"ids": [approval_id]}, project_id=pid, actor=APPROVER)
+    assert approved.result["approved_cycle_ids"] == [parked.id]
+
+
+async def test_aborting_a_parked_result_rejects_its_approval(store: Store) -> None:
+    pid, first, parked, approval_id = await parked_cycle(store)
+    await run(store, "tdd abort", {"story_id": first}, project_id=pid, actor=APPROVER)
+    ended = await cycle(store, pid, parked.id)
+    assert (ended.status, ended.waiting_for, ended.pending_sha) == (CycleStatus.ABORTED, None, None)
+    approval = await store.get(Approval, keys.entity(pid, "approval", approval_id))
+    assert approval is not None
+    assert (approval.status, approval.decided_by) == (ApprovalStatus.REJECTED, APPROVER.name)
+    pending = await store.redis.zrange(keys.index(pid, "approvals:pending"), 0, -1)
+    assert approval_id not in pending
+
+
+async def test_resuming_a_cycle_that_waited_for_the_sprint_clears_the_wait(store: Store) -> None:
+    """Resume queued it but kept `waiting_for="sprint"` on the queued cycle."""
+    pid, (first, _) = await sprint_with_cycles(store)
+    for _ in range(3):  # three refusals; the sprint is paused before the third is recorded
+        taken = await take_current(store, pid, first)
+        if taken.attempt() == 3:
+            await run(store, "sprint pause", project_id=pid)
+        await cycles.record(store, taken, outcome(taken, passed=False))
+    waiting = await cycle_of(store, pid, first)
+    assert (waiting.status, waiting.waiting_for) == (CycleStatus.WAITING, "sprint")
+    await run(store, "tdd pause", {"story_id": first}, project_id=pid)
+    await run(store, "tdd resume", {"story_id": first}, project_id=pid)
+    queued = await cycle(store, pid, waiting.id)
+    assert (queued.status, queued.waiting_for) == (CycleStatus.QUEUED, None)
