@@ -476,3 +476,27 @@ async def test_resuming_a_cycle_that_waited_for_the_sprint_clears_the_wait(store
     await run(store, "tdd resume", {"story_id": first}, project_id=pid)
     queued = await cycle(store, pid, waiting.id)
     assert (queued.status, queued.waiting_for) == (CycleStatus.QUEUED, None)
+
+
+async def test_the_third_rejected_result_blocks_the_story_and_the_project(store: Store) -> None:
+    """The block was written inside /reject's transaction and then overwritten by the project
+    the command saved: a blocked story and cycle in a sprint still running, out of reach of
+    /suggest_fix and /skip_task."""
+    pid, first, parked, approval_id = await parked_cycle(store)
+    for attempt in (1, 2, 3):
+        if attempt > 1:
+            taken = await take_current(store, pid, first)
+            result = PhaseOutcome(evidence("DESIGN", attempt, True), head_sha="a", pending_sha="p")
+            await cycles.record(store, taken, result)
+            approvals = await store.redis.zrange(keys.index(pid, "approvals:pending"), 0, -1)
+            approval_id = approvals[-1]
+        args = {"ids": [approval_id], "reason": "not like this"}
+        rejected = await run(store, "reject", args, project_id=pid, actor=APPROVER)
+    assert rejected.to_state == "BLOCKED"
+    project = await get_project(store, pid)
+    assert (project.state, project.blocked_story_id) == (ScrumState.BLOCKED, first)
+    assert (await cycle(store, pid, parked.id)).status is CycleStatus.BLOCKED
+    assert (await story(store, pid, first)).status is StoryStatus.BLOCKED
+    fixed = await run(store, "suggest_fix", {"description": "x"}, project_id=pid, actor=APPROVER)
+    assert fixed.to_state == "SPRINT_ACTIVE"
+    assert (await cycle(store, pid, parked.id)).status is CycleStatus.QUEUED

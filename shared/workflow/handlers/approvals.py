@@ -10,11 +10,13 @@ from shared.domain.models import (
     Approval,
     ApprovalKind,
     ApprovalStatus,
+    ScrumState,
     Story,
     StoryStatus,
     utcnow,
 )
-from shared.domain.tdd import CycleStatus, TDDCycle
+from shared.domain.scrum import SystemEvent
+from shared.domain.tdd import MAX_ATTEMPTS, CycleStatus, TDDCycle
 from shared.jobs.specs import merge_job
 from shared.platform.errors import InvalidTransition, NotFound
 from shared.state import keys
@@ -65,11 +67,15 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
         await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
     for approval in results:
         await _decide(ctx, approval, ApprovalStatus.REJECTED, args.reason or None)
+        blocked = await _blocks_on_rejection(ctx, approval.subject_id)
         ctx.jobs.extend(
             await cycles.reject_result_in(
                 ctx.tx, pid, approval.subject_id, ctx.actor.name, args.reason
             )
         )
+        if blocked is not None:  # see _blocks_on_rejection
+            ctx.project = ctx.project.touched(blocked_story_id=blocked)
+            ctx.follow_up = SystemEvent.TASK_BLOCKED
     body: dict[str, Any] = {
         "rejected_story_ids": [a.subject_id for a in stories],
         "reason": args.reason,
@@ -77,6 +83,19 @@ async def reject(ctx: CommandContext, args: RejectArgs) -> dict[str, Any]:
     if results:
         body["rejected_cycle_ids"] = [a.subject_id for a in results]
     return body
+
+
+async def _blocks_on_rejection(ctx: CommandContext, cycle_id: str) -> str | None:
+    """The story a rejected result blocks: its cycle's last attempt was refused while the
+    sprint runs. `cycles.reject_result_in` blocks it (story, approval, project) inside this
+    command's transaction, but the executor then writes the project from `ctx.project`, which
+    must carry the block too: it used to be written over, leaving a blocked story in a running
+    sprint that neither /suggest_fix nor /skip_task could reach."""
+    cycle = await ctx.tx.get(TDDCycle, cycles.cycle_key(ctx.project.id, cycle_id))
+    running = ctx.project.state is ScrumState.SPRINT_ACTIVE and ctx.follow_up is None
+    if cycle is None or not running or cycle.attempt() < MAX_ATTEMPTS:
+        return None
+    return cycle.story_id
 
 
 _DECIDED_HERE = frozenset(
