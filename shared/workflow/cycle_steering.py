@@ -126,7 +126,12 @@ def skip(
     pid = cycle.project_id
     record = PhaseSkip(phase=cycle.phase.value, by=actor, justification=justification)
     event = cycle_event(actor, "phase skipped", cycle, justification=justification)
-    changes: dict[str, Any] = {"skips": [*cycle.skips, record], "hint": None, "last_refusal": None}
+    changes: dict[str, Any] = {
+        "skips": [*cycle.skips, record],
+        "hint": None,
+        "last_refusal": None,
+        "waiting_for": None,  # it waited for the sprint to run this phase again
+    }
     nxt = NEXT_PHASE[cycle.phase]
     if nxt is None:
         changes |= {"status": CycleStatus.DONE, "paused_from": None, "completed_at": utcnow()}

@@ -500,3 +500,21 @@ async def test_the_third_rejected_result_blocks_the_story_and_the_project(store:
     fixed = await run(store, "suggest_fix", {"description": "x"}, project_id=pid, actor=APPROVER)
     assert fixed.to_state == "SPRINT_ACTIVE"
     assert (await cycle(store, pid, parked.id)).status is CycleStatus.QUEUED
+
+
+async def test_skipping_a_phase_that_waited_for_the_sprint_clears_the_wait(store: Store) -> None:
+    """The skipped cycle was queued at the next phase still marked waiting for the sprint."""
+    pid, (first, _) = await sprint_with_cycles(store)
+    for _ in range(3):  # three refusals; the sprint is paused before the third is recorded
+        taken = await take_current(store, pid, first)
+        if taken.attempt() == 3:
+            await run(store, "sprint pause", project_id=pid)
+        await cycles.record(store, taken, outcome(taken, passed=False))
+    assert (await cycle_of(store, pid, first)).waiting_for == "sprint"
+    await skip(store, pid, first)
+    moved = await cycle_of(store, pid, first)
+    assert (moved.phase, moved.status, moved.waiting_for) == (
+        Phase.TEST_RED,
+        CycleStatus.QUEUED,
+        None,
+    )
