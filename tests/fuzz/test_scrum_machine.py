@@ -10,8 +10,8 @@ own transitions (a story blocked, a story done). After every step:
 - a refused command left every key of the project byte-identical, and its error names what may
   run: for a state refusal exactly the commands the state allows, otherwise only commands the
   state allows (or global ones);
-- an accepted command led to exactly the table's state (or, when it finished the sprint's last
-  story, on to SPRINT_REVIEW), its project version grew by one, and a read changed nothing;
+- an accepted command led to exactly the table's state (or one system transition on: finishing
+  the sprint's last story, or blocking one), its version grew by one, and a read changed nothing;
 - no stored document disappeared and no version went down.
 """
 
@@ -69,8 +69,14 @@ START_STATES = [
 GLOBAL_COMMANDS = frozenset(c.name for c in COMMANDS.values() if c.scope == "global")
 MISSING = "story-00000000"  # an id no story has
 ACTORS = [Actor(f"{r.name.lower()}-user", r) for r in Role]
-# a command that can finish the sprint's last story, moving on to SPRINT_REVIEW
-FINISHING = frozenset({"skip_task", "tdd skip_phase", "sprint resume"})
+# commands whose result can go one system transition further: finishing the sprint's last
+# story (on to SPRINT_REVIEW), or rejecting a result its story's last attempt (to BLOCKED)
+FOLLOW_UPS = {
+    "skip_task": SystemEvent.SPRINT_COMPLETED,
+    "tdd skip_phase": SystemEvent.SPRINT_COMPLETED,
+    "sprint resume": SystemEvent.SPRINT_COMPLETED,
+    "reject": SystemEvent.TASK_BLOCKED,
+}
 TEXT = st.sampled_from(["Add login", "x", "  padded  ", "Ünïcode ✓", "a" * 200])
 
 
@@ -243,9 +249,9 @@ class ScrumMachine(RuleBasedStateMachine):
         assert outcome.from_state == project.state.value
         expected = command.result_state(project.state)
         to_state = ScrumState(outcome.to_state or "")
-        if to_state is not expected:  # the command finished the sprint's last story
-            assert name in FINISHING, (name, expected, to_state)
-            assert to_state is check_system_event(SystemEvent.SPRINT_COMPLETED, expected)
+        if to_state is not expected:
+            assert name in FOLLOW_UPS, (name, expected, to_state)
+            assert to_state is check_system_event(FOLLOW_UPS[name], expected)
         stored = self.project()
         assert stored.state is to_state
         if command.mutating:
