@@ -8,18 +8,24 @@ Python that does not parse: the first lines.
 from __future__ import annotations
 
 import ast
+import threading
 
 __all__ = ["HEAD_LINES", "clip", "summarize"]
 
 HEAD_LINES = 40
 _LINE_CHARS = 200
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
+# CPython 3.11 keeps the AST recursion depth in shared state: two threads parsing at once can
+# fail with "SystemError: AST constructor recursion depth mismatch" (seen with racing builds).
+_PARSING = threading.Lock()
 
 
 def summarize(path: str, text: str) -> str:
     if path.endswith(".py"):
         try:
-            return _python_outline(ast.parse(text))
+            with _PARSING:
+                tree = ast.parse(text)
+            return _python_outline(tree)
         except (SyntaxError, ValueError, RecursionError):
             pass
     return _head(text)
