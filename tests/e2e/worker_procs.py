@@ -27,6 +27,7 @@ from shared.state import keys
 from shared.state.store import Store
 from shared.workflow import cycles
 from tests.factories import APPROVER, run
+from tests.integration.worker_fixtures import phase_commits
 
 __all__ = [
     "PHASE_COMMITS",
@@ -156,15 +157,3 @@ async def model_call_hanging(fake_model: FakeAnthropicServer) -> None:
     async with asyncio.timeout(60):
         while fake_model.stats()["faults_applied"].get(FaultKind.SLOW.value) != 1:
             await asyncio.sleep(0.05)
-
-
-def phase_commits(repo: Path, story_id: str) -> list[str]:
-    log = subprocess.run(
-        ["git", "log", "--format=%s", f"main..awf/{story_id}"],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout
-    return [line.split(":")[1].split(" - ")[0].strip() for line in reversed(log.splitlines())]

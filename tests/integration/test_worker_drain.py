@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from tests.factories import timeline_events
 from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
     Pool,
     fake_model_fixture,
+    phase_commits,
     queue_fixture,
     running_workers,
     sample_repo_fixture,
@@ -76,18 +76,6 @@ async def hanging(fake_model: FakeAnthropicServer) -> bool:
     return bool(fake_model.stats()["faults_applied"].get(FaultKind.SLOW.value) == 1)
 
 
-def branch_commits(repo: Path, story_id: str) -> list[str]:
-    log = subprocess.run(
-        ["git", "log", "--format=%s", f"main..awf/{story_id}"],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout
-    return [line.split(":")[1].split(" - ")[0].strip() for line in log.splitlines()]
-
-
 async def test_a_phase_in_its_agent_is_handed_to_the_next_run_at_once(
     store: Store,
     queue: ArqRedis,
@@ -115,7 +103,7 @@ async def test_a_phase_in_its_agent_is_handed_to_the_next_run_at_once(
     async with running_workers(worker_settings, 1):  # another worker resumes the phase
         designed = await cycle_when(pool, story_id, lambda c: bool(c.evidence))
     assert [(e.phase, e.attempt, e.gate_passed) for e in designed.evidence] == [("DESIGN", 1, True)]
-    assert branch_commits(sample_repo, story_id).count("DESIGN") == 1
+    assert phase_commits(sample_repo, story_id).count("DESIGN") == 1
 
 
 async def test_a_phase_committing_its_result_is_finished_not_handed_over(
@@ -144,4 +132,4 @@ async def test_a_phase_committing_its_result_is_finished_not_handed_over(
     # the next phase waits for another worker: the draining one took no new job
     assert (done.phase, done.status, done.run) == ("TEST_RED", CycleStatus.QUEUED, taken.run + 1)
     assert await handed_over(store) == []
-    assert branch_commits(sample_repo, story_id) == ["DESIGN"]
+    assert phase_commits(sample_repo, story_id) == ["DESIGN"]

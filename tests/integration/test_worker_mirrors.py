@@ -3,7 +3,6 @@ cloned from the same mirror, and only the job holding the cycle's fence pushes."
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from shared.workflow import cycles
 from tests.integration.worker_fixtures import (  # noqa: F401 - fixtures are found by name
     Pool,
     fake_model_fixture,
+    phase_commits,
     queue_fixture,
     running_workers,
     sample_repo_fixture,
@@ -36,18 +36,6 @@ PID = "mirrored"
 # The stale job's model call hangs this long: far longer than the retaken job needs to take
 # the cycle (well under a second), after which the stale job can only be fenced out.
 STALE_MODEL_DELAY_S = 15.0
-
-
-def phase_commits(repo: Path, story_id: str) -> list[str]:
-    log = subprocess.run(
-        ["git", "log", "--format=%s", f"main..awf/{story_id}"],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout
-    return [line.split(":")[1].split(" - ")[0].strip() for line in reversed(log.splitlines())]
 
 
 async def cycle_of(pool: Pool, story_id: str) -> TDDCycle | None:

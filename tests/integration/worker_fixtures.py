@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import subprocess
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from tests.factories import ADMIN, APPROVER, run
 __all__ = [
     "Pool",
     "fake_model_fixture",
+    "phase_commits",
     "pool_fixture",
     "queue_fixture",
     "sample_repo_fixture",
@@ -170,3 +172,16 @@ async def pool_fixture(
 ) -> AsyncIterator[Pool]:
     async with running_workers(worker_settings, 2) as workers:
         yield Pool(store, queue, worker_settings, workers)
+
+
+def phase_commits(repo: Path, story_id: str) -> list[str]:
+    """The phases committed on a story's branch, oldest first (from the commit subjects)."""
+    log = subprocess.run(
+        ["git", "log", "--format=%s", f"main..awf/{story_id}"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    return [line.split(":")[1].split(" - ")[0].strip() for line in reversed(log.splitlines())]
