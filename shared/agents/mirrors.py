@@ -67,6 +67,7 @@ class MirrorCache:
         self._retired: set[Path] = set()  # copies to delete once nothing borrows from them
         self._serial = itertools.count(1)
         self._deleting: set[asyncio.Task[None]] = set()
+        self._making_skeleton = asyncio.Lock()
 
     def mirror_path(self, remote: str) -> Path | None:
         """Where the current mirror of ``remote`` is, if the cache holds one."""
@@ -85,10 +86,7 @@ class MirrorCache:
         dest = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="awf-ws-", dir=root / "ws"))
         source: Path | None = None
         try:
-            checkout = self._checkout(
-                root / "mirrors", remote, dest / "repo", branch, default_branch
-            )
-            ws, source = await checkout
+            ws, source = await self._checkout(remote, dest / "repo", branch, default_branch)
             yield ws
         finally:
             self._delete_later(dest)
@@ -111,10 +109,10 @@ class MirrorCache:
                 await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
 
     async def _checkout(
-        self, mirrors: Path, remote: str, dest: Path, branch: str, default: str
+        self, remote: str, dest: Path, branch: str, default: str
     ) -> tuple[Workspace, Path]:
         """A clone from the remote's mirror, and the mirror copy it borrows objects from."""
-        mirror = self._take(remote, mirrors)
+        mirror = self._take(remote)
         try:
             async with mirror.lock:
                 ws = await self._clone_healing(mirror, dest, branch, default)
@@ -142,7 +140,7 @@ class MirrorCache:
         heads = await branch_tips(
             mirror.path, "refs/heads/", (branch, default), timeout_s=self._timeout_s
         )
-        tips = Tips(mirror.path, heads)
+        tips = Tips(mirror.path, heads, self._made_root / "skeleton")
         return await Workspace.clone(
             mirror.remote, dest, branch, default, timeout_s=self._timeout_s, tips=tips
         )
@@ -180,11 +178,11 @@ class MirrorCache:
             raise
         log.info("mirror_created", remote=mirror.remote, path=str(mirror.path))
 
-    def _take(self, remote: str, folder: Path) -> _Mirror:
+    def _take(self, remote: str) -> _Mirror:
         """The remote's mirror, counted as wanted, most recently used; idle extras evicted."""
         mirror = self._mirrors.get(remote)
         if mirror is None:
-            path = _new_path(folder, remote, next(self._serial))
+            path = _new_path(self._made_root / "mirrors", remote, next(self._serial))
             mirror = self._mirrors[remote] = _Mirror(remote, path)
         self._mirrors.move_to_end(remote)
         mirror.checkouts += 1
@@ -193,6 +191,12 @@ class MirrorCache:
             del self._mirrors[evicted.remote]
             self._retire(evicted.path)
         return mirror
+
+    @property
+    def _made_root(self) -> Path:
+        if self._root is None:
+            raise RuntimeError("the cache's root is made by _ready() first")
+        return self._root
 
     def _give_back(self, path: Path) -> None:
         self._borrowers[path] -= 1
@@ -211,12 +215,19 @@ class MirrorCache:
         self._delete_later(path)
 
     async def _ready(self) -> Path:
-        """The root, with its ``mirrors`` and ``ws`` directories."""
+        """The root, with its ``mirrors`` and ``ws`` directories and the empty repository
+        workspaces start as (``skeleton``, made by ``git init``)."""
         if self._root is None:
             self._root = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="awf-mirrors-"))
         for name in ("mirrors", "ws"):
             if not (self._root / name).is_dir():
                 await asyncio.to_thread((self._root / name).mkdir, parents=True, exist_ok=True)
+        skeleton = self._root / "skeleton"
+        async with self._making_skeleton:
+            if not (skeleton / ".git" / "HEAD").is_file():
+                await asyncio.to_thread(shutil.rmtree, skeleton, ignore_errors=True)
+                args = ("init", "--quiet", "--template=", str(skeleton))
+                await git(None, *args, timeout_s=self._timeout_s)
         return self._root
 
     def _delete_later(self, path: Path) -> None:

@@ -36,7 +36,8 @@ _STORY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _COMMIT_SUMMARY = re.compile(r"\[[^\]\n]* ([0-9a-f]{40}|[0-9a-f]{64})\] ")
 _AGENT_EMAIL = "agent@awf.invalid"
 # a workspace lives for one phase: no hook samples, no background gc or maintenance in it
-_CLONE = ("--template=", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "--quiet", "--no-tags")
+_EPHEMERAL = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
+_CLONE = ("--template=", *_EPHEMERAL, "--quiet", "--no-tags")
 
 
 def story_branch(story_id: str) -> str:
@@ -48,11 +49,13 @@ def story_branch(story_id: str) -> str:
 
 @dataclass(frozen=True)
 class Tips:
-    """A local mirror of the remote to clone from (its objects are borrowed, so it must outlive
-    the workspace), and its branches' shas as of now."""
+    """A local mirror of the remote, its branches' shas as of now, and an empty repository made
+    by ``git init`` to copy. The workspace borrows the mirror's objects, so the mirror must
+    outlive it."""
 
     source: Path
     heads: Mapping[str, str]
+    skeleton: Path
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,14 @@ class Workspace:
         return dataclasses.replace(self, base=heads[start])
 
     async def _clone_mirror(self, tips: Tips) -> Workspace:
-        start = self._start(tips.heads)
-        # borrows the mirror's objects (alternates): nothing copied, whatever the mirror holds
-        args = ("clone", *_CLONE, "--shared", "--branch", start, "--", str(tips.source))
-        await git(None, *args, str(self.root), timeout_s=self.timeout_s)
-        if start != self.branch:
-            await self._git("checkout", "--quiet", "--no-track", "-b", self.branch)
-        return dataclasses.replace(self, base=tips.heads[start])
+        """What ``git clone --shared`` does, in one git process instead of two and with no
+        remote-tracking refs: a copy of an empty repository whose ``objects/info/alternates``
+        names the mirror's object store (nothing copied, whatever the mirror holds), then a
+        checkout of the start commit."""
+        base = tips.heads[self._start(tips.heads)]
+        await asyncio.to_thread(_borrowing_repo, tips, self.root)
+        await self._git("checkout", "--quiet", "-B", self.branch, base)
+        return dataclasses.replace(self, base=base)
 
     def _start(self, heads: Mapping[str, str]) -> str:
         """The branch to start from: the story branch if the remote has it, else the default."""
@@ -148,7 +152,7 @@ class Workspace:
         """Stage everything and commit; the new sha, or None when there is nothing to commit."""
         await self._git("add", "-A")
         identity = ("-c", f"user.name={author}", "-c", f"user.email={_AGENT_EMAIL}")
-        settings = (*identity, "-c", "commit.gpgsign=false", "-c", "core.abbrev=no")
+        settings = (*identity, *_EPHEMERAL, "-c", "commit.gpgsign=false", "-c", "core.abbrev=no")
         done = await self._git(*settings, "commit", "--no-verify", "-m", message, ok=(0, 1))
         if done.code == 1:  # git says 1 for "nothing to commit": make sure that is what it was
             staged = await self._git("diff", "--cached", "--quiet", ok=(0, 1))
@@ -205,6 +209,12 @@ class Workspace:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _borrowing_repo(tips: Tips, root: Path) -> None:
+    shutil.copytree(tips.skeleton / ".git", root / ".git")
+    alternates = root / ".git" / "objects" / "info" / "alternates"
+    alternates.write_text(f"{(tips.source / 'objects').resolve()}\n", encoding="utf-8")
 
 
 def _head_file_branch(root: Path) -> str | None:

@@ -92,7 +92,8 @@ async def test_checkouts_share_one_mirror_that_each_refreshes_from_the_remote(
         assert ws.base == theirs  # fetched: the other worker's push on top of ours
         assert run_git(ws.root, "rev-parse", "HEAD^") == first
         assert (ws.root / "two.md").is_file()
-        assert run_git(ws.root, "config", "remote.origin.url") == str(mirror)
+        alternates = ws.root / ".git" / "objects" / "info" / "alternates"
+        assert alternates.read_text().strip() == str((mirror / "objects").resolve())
         (ws.root / "three.md").write_text("3\n")
         third = await ws.commit("add three.md")
         await ws.push()
