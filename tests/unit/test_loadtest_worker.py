@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from loadtest.p5_details import phase_runs
 from loadtest.phase_breakdown import breakdown, git_totals, phase_of
 from loadtest.phase_probe import JobSample, git_subcommand
 from loadtest.worker_config import WorkerBenchConfig, wbench_env_name
@@ -68,6 +69,15 @@ def test_breakdown_takes_model_tests_and_git_out_of_the_wall_time() -> None:
     assert x.overhead_net_ms == pytest.approx(30 - 10)
     assert x.floor_ms(0.1) == pytest.approx(2.7)
     assert x.pickup_ms == pytest.approx(25)
+    assert x.with_git_ms == pytest.approx(30 + 50)  # everything but the model and the tests
+    assert x.broad_ms == pytest.approx(30 + 50 + 25)
+
+
+def test_phase_runs_leave_out_jobs_that_only_deferred_for_a_slot() -> None:
+    ran, deferred, other = sample(), sample(), sample()
+    ran.outcome, deferred.outcome = "passed", "Retry"
+    other.function = "schedule_sprint"
+    assert phase_runs([ran, deferred, other]) == [ran]
 
 
 def test_git_totals_sum_calls_and_time_most_expensive_first() -> None:
