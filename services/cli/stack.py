@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+from pydantic import ValidationError
 
 from services.cli.agent_tier import AgentTier, AgentTierError
 from services.cli.discord_tier import DiscordTier, DiscordTierError
@@ -32,6 +33,7 @@ from services.cli.processes import (
 from shared.domain.commands import Role
 from shared.platform.auth import mint_token
 from shared.platform.embedded_redis import EmbeddedRedis
+from shared.platform.settings import format_settings_error, load_settings
 
 __all__ = ["ApiProcess", "Stack", "StackError", "free_port"]
 
@@ -104,6 +106,7 @@ class Stack:
             )
         try:
             if self.redis:
+                self.redis.save_interval_s = self._state_save_interval()
                 self.redis.start()
             if self.discord:
                 self.env |= self.discord.start_fake(self._child_env(self.port))
@@ -165,6 +168,17 @@ class Stack:
         env |= {"JWT_SECRET": self.jwt_secret, "REDIS_URL": self.redis_url}
         env |= {"API__HOST": self.host, "API__PORT": str(port), "PYTHONUNBUFFERED": "1"}
         return env
+
+    def _state_save_interval(self) -> int:
+        """``orchestrator.state_save_interval`` as the children read it (same env and file)."""
+        env = {**os.environ, **self.env}.get("AWF_ENV", "dev")
+        try:
+            settings = load_settings(awf_env=env, jwt_secret=self.jwt_secret)
+        except ValidationError as exc:
+            raise StackError(f"Invalid settings:\n{format_settings_error(exc)}") from None
+        except (OSError, ValueError) as exc:  # AWF_CONFIG missing, or not a mapping
+            raise StackError(str(exc)) from None
+        return settings.orchestrator.state_save_interval
 
     def _spawn(self, port: int) -> ApiProcess:
         log_path = self.data_dir / "logs" / f"api-{port}.log"

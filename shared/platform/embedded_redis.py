@@ -95,12 +95,14 @@ class EmbeddedRedis:
         data_dir: Path,
         *,
         appendonly: bool = True,
+        save_interval_s: int | None = None,
         start_timeout: float = 10.0,
         stop_timeout: float = 10.0,
         binary: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.appendonly = appendonly
+        self.save_interval_s = save_interval_s
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._binary = binary
@@ -178,9 +180,12 @@ class EmbeddedRedis:
         command = [str(binary), "--bind", _HOST, "--port", str(port), "--protected-mode", "yes"]
         command += ["--daemonize", "no", "--dir", str(self.data_dir)]
         command += ["--pidfile", str(self.pid_file), "--logfile", str(self.log_file)]
-        if self.appendonly:
-            return [*command, "--appendonly", "yes", "--appendfsync", "everysec"]
-        return [*command, "--appendonly", "no", "--save", ""]
+        if not self.appendonly:
+            return [*command, "--appendonly", "no", "--save", ""]
+        command += ["--appendonly", "yes", "--appendfsync", "everysec"]
+        if self.save_interval_s is not None:  # an RDB snapshot too, after a write, this often
+            command += ["--save", f"{self.save_interval_s} 1"]
+        return command
 
     def _wait_ready(self, process: subprocess.Popen[bytes], port: int) -> bool:
         deadline = time.monotonic() + self.start_timeout
@@ -215,9 +220,11 @@ class EmbeddedRedis:
 
 
 def ensure_redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
-    """``settings.redis_url`` when set; else start an embedded server (AOF on) the caller must stop."""
+    """``settings.redis_url`` when set; else start an embedded server (AOF on, an RDB snapshot
+    every ``orchestrator.state_save_interval`` seconds after a write) the caller must stop."""
     if settings.redis_url:
         return settings.redis_url, None
-    server = EmbeddedRedis(default_data_dir(), appendonly=True)
+    interval = settings.orchestrator.state_save_interval
+    server = EmbeddedRedis(default_data_dir(), appendonly=True, save_interval_s=interval)
     server.start()
     return server.url, server

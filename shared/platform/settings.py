@@ -91,7 +91,12 @@ SECURITY_PATHS = (
 class OrchestratorSettings(_Section):
     mode: Literal["blocking", "partial", "autonomous"] = "blocking"
     max_concurrent_projects: int = Field(default=3, ge=1)
-    state_save_interval: int = Field(default=300, gt=0, description="seconds")
+    state_save_interval: int = Field(
+        default=300,
+        gt=0,
+        description="seconds: the embedded Redis also writes an RDB snapshot this often after a "
+        "write (AOF stays on); an external Redis follows its own redis.conf",
+    )
     backup_interval: int = Field(default=3600, gt=0, description="seconds")
     max_parallel_cycles: int = Field(
         default=2, ge=1, description="TDD cycles run at once per project"

@@ -6,11 +6,14 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from services.cli.stack import Stack, StackError, free_port
 from shared.platform.embedded_redis import (
     EmbeddedRedis,
     EmbeddedRedisError,
@@ -175,14 +178,55 @@ def test_ensure_redis_url_starts_an_embedded_server_otherwise(
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     monkeypatch.delenv("REDIS_URL", raising=False)
-    url, server = ensure_redis_url(load_settings(awf_env="test"))
+    settings = load_settings(awf_env="test", orchestrator={"state_save_interval": 42})
+    url, server = ensure_redis_url(settings)
     assert server is not None
     try:
         assert url == server.url
-        assert server.appendonly
         assert server.data_dir == tmp_path / "awf" / "redis"
+        assert _persistence(url) == {"appendonly": "yes", "save": "42 1"}
     finally:
         server.stop()
+
+
+def _persistence(url: str) -> dict[str, str]:
+    client = SyncRedis.from_url(url, decode_responses=True)
+    try:
+        found = cast("dict[str, str]", client.config_get("appendonly"))
+        return found | cast("dict[str, str]", client.config_get("save"))
+    finally:
+        client.close()
+
+
+def test_the_stack_saves_its_embedded_redis_every_state_save_interval(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ORCHESTRATOR__STATE_SAVE_INTERVAL", "17")
+    monkeypatch.setenv("AWF_CONFIG", str(_empty_config(tmp_path)))
+    stack = Stack(tmp_path / "state")
+    assert stack.redis is not None
+    stack.redis.save_interval_s = stack._state_save_interval()  # what start() does first
+    with stack.redis as server:
+        assert _persistence(server.url) == {"appendonly": "yes", "save": "17 1"}
+
+
+def test_the_stack_refuses_an_invalid_state_save_interval(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ORCHESTRATOR__STATE_SAVE_INTERVAL", "0")
+    monkeypatch.setenv("AWF_CONFIG", str(_empty_config(tmp_path)))
+    with pytest.raises(StackError, match=r"orchestrator\.state_save_interval"):
+        Stack(tmp_path / "state", port=free_port()).start()
+
+
+def test_a_server_without_appendonly_saves_nothing(server: EmbeddedRedis) -> None:
+    assert _persistence(server.url) == {"appendonly": "no", "save": ""}
+
+
+def _empty_config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yml"
+    path.write_text("{}\n")
+    return path
 
 
 @pytest.mark.parametrize("run", [1, 2])
