@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from shared.jobs.queue import enqueue_all
 from shared.workflow.context import CommandRequest
+from shared.workflow.decisions import DecisionNotDurable
 from shared.workflow.executor import execute
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
     from shared.domain.args import CommandArgs
     from shared.state.store import Store
-    from shared.workflow.context import Actor, Limits
+    from shared.workflow.context import Actor, CommandOutcome, Limits
 
 __all__ = ["Commands", "etag"]
 
@@ -45,11 +46,18 @@ class Commands:
         request = CommandRequest(
             command, args, actor, project_id, idempotency_key, if_match, entity_match
         )
-        outcome = await execute(self.store, request, self.limits)
-        if outcome.jobs and not outcome.replayed:
-            # after the commit: a failed request never starts work
-            await enqueue_all(self.queue, outcome.jobs)
+        try:
+            outcome = await execute(self.store, request, self.limits)
+        except DecisionNotDurable as exc:  # stored, fsync unconfirmed (503): its work still starts
+            await self._start(exc.outcome)
+            raise
+        await self._start(outcome)
         headers = {"Idempotent-Replayed": "true" if outcome.replayed else "false"}
         if outcome.project_version is not None:
             headers["ETag"] = etag(outcome.project_version)
         return JSONResponse(outcome.body(), status_code=outcome.status_code, headers=headers)
+
+    async def _start(self, outcome: CommandOutcome) -> None:
+        if outcome.jobs and not outcome.replayed:
+            # after the commit: a failed request never starts work
+            await enqueue_all(self.queue, outcome.jobs)

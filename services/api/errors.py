@@ -55,6 +55,8 @@ def error_response(
 
 async def _app_error(request: Request, exc: AppError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if "retry_after_s" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after_s"])}
     return error_response(request, exc.status_code, exc.to_dict(), headers)
 
 

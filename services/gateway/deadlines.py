@@ -24,6 +24,7 @@ from shared.platform.errors import AppError
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
 from shared.workflow.context import Actor, CommandRequest, Limits
+from shared.workflow.decisions import DecisionNotDurable
 from shared.workflow.executor import execute
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ class DeadlineWatcher:
             return action, "nothing to do"
         try:
             outcome = await execute(self._store, request, Limits())
+        except DecisionNotDurable as exc:  # applied; only its fsync is unconfirmed
+            outcome = exc.outcome
         except AppError as exc:
             return action, f"not applied: {exc.message}"
         if outcome.jobs and not outcome.replayed:

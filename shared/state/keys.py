@@ -48,6 +48,7 @@ __all__ = [
     "discord_tool_counts",
     "entity",
     "fence",
+    "fsync_mark",
     "gateway_event",
     "gateway_identifies",
     "health_probe",
@@ -140,6 +141,11 @@ def fence(project_id: str) -> str:
 
 def idempotency(project_id: str, digest: str) -> str:
     return f"{project_prefix(project_id)}:idem:{digest}"
+
+
+def fsync_mark(project_id: str, token: str) -> str:
+    """Written in a decision's transaction, deleted once WAITAOF confirms it reached the AOF."""
+    return f"{project_prefix(project_id)}:fsync:{token}"
 
 
 # Leases (leader election). A lease's keys share the hash tag `{lease:<name>}` so its Lua scripts
@@ -294,7 +300,13 @@ def project_pattern(project_id: str) -> str:
 def project_transient_prefixes(project_id: str) -> tuple[str, ...]:
     """Idempotency and job claims, the running phases' slots and the notifier's lock."""
     pid = project_id
-    return (idempotency(pid, ""), job_claim(pid, ""), slots(pid), discord_tail_lock(pid))
+    return (
+        idempotency(pid, ""),
+        job_claim(pid, ""),
+        slots(pid),
+        discord_tail_lock(pid),
+        fsync_mark(pid, ""),
+    )
 
 
 def project_discord_prefix(project_id: str) -> str:

@@ -33,6 +33,7 @@ class Limits:
 
     max_concurrent_projects: int = 3
     default_mode: ProjectMode = ProjectMode.BLOCKING
+    decision_fsync_timeout_ms: int = 2_000  # WAITAOF bound before a decision answers 503
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from shared.platform.errors import (
     NotFound,
     PreconditionFailed,
 )
-from shared.state import idempotency, keys, timeline
+from shared.state import aof, idempotency, keys, timeline
 from shared.state.timeline import TimelineEvent
-from shared.workflow import handlers, projects, readers
+from shared.workflow import decisions, handlers, projects, readers
 from shared.workflow.context import (
     Actor,
     CommandContext,
@@ -72,10 +72,32 @@ async def execute(store: Store, request: CommandRequest, limits: Limits) -> Comm
     project_id = _require_project_id(request)
     if not command.mutating:
         return await _read(store, command, args, project_id)
-    return await store.atomic(
-        lambda tx: _apply(tx, command, args, request, project_id, limits),
-        queue_on=keys.project(project_id),
-    )
+    if not decisions.is_decision(command):
+        return await store.atomic(
+            lambda tx: _apply(tx, command, args, request, project_id, limits),
+            queue_on=keys.project(project_id),
+        )
+    return await _decide(store, command, args, request, project_id, limits)
+
+
+async def _decide(
+    store: Store,
+    command: Command,
+    args: CommandArgs,
+    request: CommandRequest,
+    project_id: str,
+    limits: Limits,
+) -> CommandOutcome:
+    """A decision (or its replay) commits with an fsync mark and is answered once WAITAOF
+    confirms the append-only file holds it."""
+    tokens: list[str] = []
+
+    async def body(tx: Transaction) -> CommandOutcome:
+        tokens[:] = [aof.mark(tx, project_id)]
+        return await _apply(tx, command, args, request, project_id, limits)
+
+    outcome = await store.atomic(body, queue_on=keys.project(project_id))
+    return await decisions.acknowledge(store, outcome, tokens[0], limits.decision_fsync_timeout_ms)
 
 
 def _require_project_id(request: CommandRequest) -> str:

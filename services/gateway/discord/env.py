@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.jobs.queue import enqueue_all
+from shared.workflow.decisions import DecisionNotDurable
 from shared.workflow.executor import execute
 
 if TYPE_CHECKING:
@@ -38,10 +39,17 @@ class HandlerEnv:
 
     async def run(self, request: CommandRequest) -> CommandOutcome:
         """Execute, then enqueue the jobs the command asked for (after the commit)."""
-        outcome = await self.execute(self.store, request, self.limits)
+        try:
+            outcome = await self.execute(self.store, request, self.limits)
+        except DecisionNotDurable as exc:  # stored, fsync unconfirmed: its work still starts
+            await self._start(exc.outcome)
+            raise
+        await self._start(outcome)
+        return outcome
+
+    async def _start(self, outcome: CommandOutcome) -> None:
         if outcome.jobs and not outcome.replayed:
             await enqueue_all(self.queue, outcome.jobs)
-        return outcome
 
     def link(self, outcome: CommandOutcome) -> str | None:
         """Where the full output lives on the API: a resource for reads, else the timeline."""
