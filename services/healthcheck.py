@@ -2,8 +2,9 @@
 healthy, 1 (with the reason) when not. Docker's HEALTHCHECK and the Kubernetes exec probes run it.
 
 - api: ``GET /livez`` on the local port (``--ready``: ``/readyz``, which also pings Redis).
-- worker: the arq worker refreshes ``arq:queue:health-check:<hostname>`` every 10 s with an 11 s
-  TTL; the key exists only while this pod's worker loop is running.
+- worker: the arq worker refreshes ``arq:queue:health-check:<hostname>`` every
+  ``monitoring.health_check_interval`` seconds (10) and it lives twice that; the key exists only
+  while this pod's worker loop is running.
 - gateway: every gateway process (leader or standby) keeps a Redis connection named
   ``awf.gateway.<hostname>.<pid>.<suffix>`` busy (lease renewals or standby polls every few
   seconds); the pod is healthy while such a connection has been idle for at most
@@ -93,7 +94,10 @@ def check_worker(redis: Redis, host: str) -> str | None:
     key = worker_health_key(host)
     if cast("int", redis.exists(key)):  # sync client: an int
         return None
-    return f"{key} is missing: the worker on {host} has not reported for over 11 s"
+    return (
+        f"{key} is missing: the worker on {host} has not refreshed it for two "
+        "monitoring.health_check_interval periods"
+    )
 
 
 def min_idle_s(clients: Iterable[Mapping[str, object]], prefix: str) -> int | None:

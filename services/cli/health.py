@@ -4,16 +4,21 @@ Always required: the API (every replica answers ``/readyz``, so each reaches Red
 (a write and a read from here, timed). Requirable unless named with ``--require``: the workers
 (none running is how an idle queue scales to zero) and Discord (not configured when no gateway
 runs). An optional component that runs but is broken still fails: gateway pods with no leader.
+``--watch`` checks again every ``monitoring.health_check_interval`` seconds (or ``--interval``)
+until Ctrl-C, and exits as the last check found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
+import time
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from redis import Redis
 from rich.markup import escape
 from rich.table import Table
@@ -30,8 +35,9 @@ from services.cli.health_checks import (
 )
 from services.cli.redis_target import EXIT_FAILED, RedisUrlOption, find_redis_url
 from services.cli.session import read_session
+from shared.platform.settings import MonitoringSettings, load_settings
 
-__all__ = ["Requirable", "Row", "health", "judge", "run_checks"]
+__all__ = ["Requirable", "Row", "health", "judge", "run_checks", "watch_health"]
 
 ALWAYS_REQUIRED = frozenset({"api", "redis"})
 _STYLE = {
@@ -95,19 +101,68 @@ def health(
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds per probe before it fails.")
     ] = 3.0,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Check again every --interval seconds until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval",
+            min=0.5,
+            help="Seconds between checks with --watch (default: monitoring.health_check_interval).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check the API, Redis, the workers and Discord; exit 1 naming what is unhealthy."""
     state = ctx.ensure_object(CliState)
-    checks = run_checks(api_url or _api_urls(state), find_redis_url(redis_url), timeout)
-    rows = judge(checks, ALWAYS_REQUIRED | {r.value for r in require or []})
-    failing = [r.check.component for r in rows if r.status is Status.FAIL]
-    if json_output or state.json_output:
-        output.print_json({"healthy": not failing, "failing": failing, "components": _json(rows)})
+    urls, redis_target = api_url or _api_urls(state), find_redis_url(redis_url)
+    required = ALWAYS_REQUIRED | {r.value for r in require or []}
+
+    def check_once() -> list[str]:
+        rows = judge(run_checks(urls, redis_target, timeout), required)
+        return _report(rows, json_output=json_output or state.json_output)
+
+    if watch:
+        failing = watch_health(check_once, interval or _configured_interval(), time.sleep)
     else:
-        output.out.print(health_table(rows))
+        failing = check_once()
     if failing:
         output.error(f"unhealthy: {', '.join(failing)}")
         raise typer.Exit(EXIT_FAILED)
+
+
+def watch_health(
+    check: Callable[[], list[str]], interval_s: float, sleep: Callable[[float], None]
+) -> list[str]:
+    """Run ``check`` now and every ``interval_s`` until Ctrl-C; what the last one found failing."""
+    failing: list[str] = []
+    try:
+        while True:
+            output.err_console.print(
+                f"[dim]{datetime.now():%H:%M:%S} (every {interval_s:g} s)[/dim]"
+            )
+            failing = check()
+            sleep(interval_s)
+    except KeyboardInterrupt:
+        return failing
+
+
+def _configured_interval() -> float:
+    """``monitoring.health_check_interval``; its default when the settings do not load here."""
+    try:
+        return load_settings().monitoring.health_check_interval
+    except (ValidationError, OSError, ValueError):
+        return MonitoringSettings().health_check_interval
+
+
+def _report(rows: list[Row], *, json_output: bool) -> list[str]:
+    failing = [r.check.component for r in rows if r.status is Status.FAIL]
+    if json_output:
+        output.print_json({"healthy": not failing, "failing": failing, "components": _json(rows)})
+    else:
+        output.out.print(health_table(rows))
+    return failing
 
 
 def run_checks(api_urls: Sequence[str], redis_url: str | None, timeout_s: float) -> list[Check]:

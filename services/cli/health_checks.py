@@ -84,8 +84,8 @@ def check_redis(redis: Redis) -> Check:
 
 
 def check_workers(redis: Redis) -> Check:
-    """Workers refresh a per-pod key every 10 s (11 s TTL); none may be fine (scaled to zero)
-    unless jobs are waiting."""
+    """Workers refresh a per-pod key every ``monitoring.health_check_interval`` (it lives two);
+    none may be fine (scaled to zero) unless jobs are waiting."""
     try:
         found = sorted(redis.scan_iter(match=worker_health_key("*"), count=500))
         reports = cast("list[str | None]", redis.mget(found)) if found else []

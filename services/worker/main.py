@@ -92,7 +92,7 @@ def build_worker_settings(settings: Settings) -> type:
         job_timeout = settings.agents.timeout_minutes * 60
         job_completion_wait = settings.orchestrator.drain_timeout_s  # see services.worker.drain
         allow_abort_jobs = True
-        health_check_interval = 10
+        health_check_interval = settings.monitoring.health_check_interval  # see worker.health
         health_check_key = (
             f"{keys.ARQ_QUEUE}:health-check:{os.environ.get('HOSTNAME') or socket.gethostname()}"
         )

@@ -283,7 +283,13 @@ class AlertThresholds(_Section):
 
 
 class MonitoringSettings(_Section):
-    health_check_interval: int = Field(default=60, gt=0, description="seconds")
+    health_check_interval: int = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="seconds: each worker refreshes its health key this often (kept twice as "
+        "long), and `awf health --watch` checks this often",
+    )
     metrics_collection: bool = True
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
     metrics_port: int | None = Field(

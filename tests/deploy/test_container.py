@@ -136,7 +136,7 @@ def test_the_probe_follows_the_real_service(
         wait_healthy(service_env, "api", "--ready")
     proc.kill()  # a crash: the probe must notice without any help from the process
     proc.wait(timeout=10)
-    if service == "worker":  # its key outlives it by up to 11 s; the key going away is the signal
+    if service == "worker":  # its key outlives it by 2 intervals; its going away is the signal
         Redis.from_url(redis_url).delete(healthcheck.worker_health_key(healthcheck.worker_host()))
     failed = probe(service_env, service)
     assert failed.returncode == 1

@@ -95,7 +95,7 @@ def test_workers_are_counted_per_pod_and_waiting_jobs_reported(sync_redis: SyncR
     assert check_workers(sync_redis).detail == "none running; 1 job waiting"
     assert check_workers(sync_redis).status is Status.ABSENT
 
-    for pod in ("worker-a", "worker-b"):  # what arq writes every 10 s, with an 11 s TTL
+    for pod in ("worker-a", "worker-b"):  # what workers write every health_check_interval
         sync_redis.set(worker_health_key(pod), "Nov-24 03:25:46 j_complete=2 queued=2", ex=11)
     check = check_workers(sync_redis)
     assert check.status is Status.OK
