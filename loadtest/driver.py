@@ -99,24 +99,25 @@ class Driver:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         concurrency: int,
         headers: Mapping[str, str] | None = None,
         timeout_s: float = 10.0,
         client: ClientKind = "httpx",
     ) -> None:
-        prefix = f"http://{HOST}:"
-        if not base_url.startswith(prefix):
-            raise ValueError(f"the load driver only talks to {HOST}, not {base_url}")
+        """Several base URLs spread the connections over them in turn (client i gets i mod n)."""
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
         all_headers = {"content-type": "application/json", **(headers or {})}
-        port = int(base_url.removeprefix(prefix).rstrip("/"))
-        self._clients: list[Client] = [
-            RawClient(port, all_headers, timeout_s)
-            if client == "raw"
-            else HttpxClient(base_url, all_headers, timeout_s)
-            for _ in range(concurrency)
-        ]
+        self._clients: list[Client] = []
+        for n in range(concurrency):
+            url = urls[n % len(urls)]
+            port = _loopback_port(url)
+            self._clients.append(
+                RawClient(port, all_headers, timeout_s)
+                if client == "raw"
+                else HttpxClient(url, all_headers, timeout_s)
+            )
 
     async def __aenter__(self) -> Self:
         return self
@@ -160,6 +161,13 @@ class Driver:
             latencies_s=run.latencies,
             bodies=run.bodies,
         )
+
+
+def _loopback_port(base_url: str) -> int:
+    prefix = f"http://{HOST}:"
+    if not base_url.startswith(prefix):
+        raise ValueError(f"the load driver only talks to {HOST}, not {base_url}")
+    return int(base_url.removeprefix(prefix).rstrip("/"))
 
 
 async def _work(client: Client, index: int, make_request: RequestFactory, run: _Run) -> None:

@@ -36,8 +36,10 @@ __all__ = [
     "cpu_seconds",
     "free_port",
     "machine_busy_cpu_s",
+    "machine_busy_ticks",
     "new_secret",
     "private_redis",
+    "process_ticks",
     "scratch_dir",
 ]
 
@@ -64,25 +66,35 @@ def free_port() -> int:
         return port
 
 
+def process_ticks(stat: str) -> int:
+    """utime + stime, in clock ticks, from the text of /proc/<pid>/stat (proc(5))."""
+    after_name = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
+    return int(after_name[11]) + int(after_name[12])  # fields 14 and 15 of proc(5)
+
+
+def machine_busy_ticks(proc_stat: str) -> int:
+    """Busy clock ticks of all cores from the `cpu` line of /proc/stat (idle and iowait excluded)."""
+    first = proc_stat.splitlines()[0].split()
+    if first[0] != "cpu":
+        raise ValueError(f"not the aggregate cpu line of /proc/stat: {first[0]!r}")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in first[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a live process (Linux /proc); NaN when it cannot be read."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return process_ticks(Path(f"/proc/{pid}/stat").read_text()) / _CLK_TCK
     except OSError:
         return float("nan")
-    after_name = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and parentheses
-    utime, stime = int(after_name[11]), int(after_name[12])  # fields 14 and 15 of proc(5)
-    return (utime + stime) / _CLK_TCK
 
 
 def machine_busy_cpu_s() -> float:
     """CPU seconds every core of the machine spent busy since boot (/proc/stat, idle excluded)."""
     try:
-        first = Path("/proc/stat").read_text().splitlines()[0].split()
+        return machine_busy_ticks(Path("/proc/stat").read_text()) / _CLK_TCK
     except OSError:
         return float("nan")
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in first[1:9])
-    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
 
 
 def admin_token(secret: str) -> str:
