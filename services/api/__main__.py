@@ -15,7 +15,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from services.api.app import create_app
-from shared.platform.logging import configure_logging
+from shared.platform.logging import configure_service_logging
 from shared.platform.settings import format_settings_error, load_settings
 
 
@@ -24,7 +24,7 @@ def main() -> None:
         settings = load_settings()
     except ValidationError as exc:
         sys.exit(f"Invalid settings:\n{format_settings_error(exc)}")
-    configure_logging(settings.logging.level, settings.logging.format, "api")
+    configure_service_logging(settings, "api")
     try:
         app = create_app(settings)
     except RuntimeError as exc:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from services.gateway.duties import build_duty
 from services.gateway.leader import DutyStopFailed, Leader, LeaderTiming
 from shared.observability.serve import observe_process
-from shared.platform.logging import configure_logging
+from shared.platform.logging import configure_service_logging
 from shared.platform.redis import create_redis
 from shared.platform.settings import Settings, format_settings_error, load_settings
 from shared.state import keys
@@ -58,7 +58,7 @@ def main() -> None:
         sys.exit(f"Invalid settings:\n{format_settings_error(exc)}")
     if not settings.redis_url:
         sys.exit("REDIS_URL is not set: gateway pods elect their leader in the shared Redis.")
-    configure_logging(settings.logging.level, settings.logging.format, "gateway")
+    configure_service_logging(settings, "gateway")
     observe_process("gateway", settings)
     try:
         asyncio.run(serve(settings, settings.redis_url))

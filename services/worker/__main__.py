@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from services.worker.drain import create_draining_worker
 from services.worker.main import build_worker_settings
-from shared.platform.logging import configure_logging
+from shared.platform.logging import configure_service_logging
 from shared.platform.settings import format_settings_error, load_settings
 
 
@@ -23,7 +23,7 @@ def main() -> None:
             "REDIS_URL is not set: workers share the API's Redis. Start everything with "
             "`awf up`, or set REDIS_URL."
         )
-    configure_logging(settings.logging.level, settings.logging.format, "worker")
+    configure_service_logging(settings, "worker")
     create_draining_worker(build_worker_settings(settings)).run()
 
 

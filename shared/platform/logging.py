@@ -1,7 +1,9 @@
 """structlog on top of stdlib logging: one handler on the root logger, JSON or console lines.
 
 Modules log with ``log = structlog.get_logger()`` and ``log.info("story_started", story_id=...)``;
-bind request/job ids with ``structlog.contextvars.bind_contextvars(request_id=...)``.
+bind request/job ids with ``structlog.contextvars.bind_contextvars(request_id=...)``. With
+``logging.dir`` set, a second handler also writes the JSON lines to this process' own rotated
+file (``shared.platform.log_files``), whatever the stderr format.
 """
 
 from __future__ import annotations
@@ -10,12 +12,23 @@ import logging
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-__all__ = ["REDACTED", "configure_logging", "redact_secrets"]
+from shared.platform.log_files import (
+    LOG_FILE_HANDLERS,
+    LogFileError,
+    LogFiles,
+    open_log_file,
+    parse_rotation,
+)
+
+if TYPE_CHECKING:
+    from shared.platform.settings import Settings
+
+__all__ = ["REDACTED", "configure_logging", "configure_service_logging", "redact_secrets"]
 
 REDACTED = "[REDACTED]"
 _SENSITIVE_KEY = re.compile(
@@ -65,8 +78,45 @@ def _add_service(service: str) -> Processor:
     return add_service
 
 
-def configure_logging(level: str, fmt: Literal["json", "console"], service: str) -> None:
-    """Set up structlog and the stdlib root logger; calling it again replaces the previous setup."""
+def _formatter(
+    shared: list[Processor], service: str, fmt: Literal["json", "console"]
+) -> logging.Formatter:
+    rendering: list[Processor]
+    if fmt == "json":
+        rendering = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    else:
+        rendering = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _add_service(service),
+            redact_secrets,
+            *rendering,
+        ],
+    )
+
+
+def _replace_handlers(handlers: list[logging.Handler]) -> None:
+    """Swap ours on the root logger (stderr, file) for ``handlers``; others are left alone."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, (_StderrHandler, *LOG_FILE_HANDLERS))]:
+        root.removeHandler(old)
+        if not isinstance(old, _StderrHandler):
+            old.close()
+    for handler in handlers:
+        root.addHandler(handler)
+
+
+def configure_logging(
+    level: str,
+    fmt: Literal["json", "console"],
+    service: str,
+    *,
+    files: LogFiles | None = None,
+) -> None:
+    """Set up structlog and the stdlib root logger (stderr, and a JSON file with ``files``);
+    calling it again replaces the previous setup. LogFileError when the folder is not writable."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -74,29 +124,13 @@ def configure_logging(level: str, fmt: Literal["json", "console"], service: str)
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
-    renderer: Processor
-    if fmt == "json":
-        shared.append(structlog.processors.dict_tracebacks)
-        renderer = structlog.processors.JSONRenderer()
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    handler = _StderrHandler()
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                _add_service(service),
-                redact_secrets,
-                renderer,
-            ],
-        )
-    )
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
+    handlers: list[logging.Handler] = [_StderrHandler()]
+    handlers[0].setFormatter(_formatter(shared, service, fmt))
+    if files is not None:
+        handlers.append(open_log_file(files, service))
+        handlers[1].setFormatter(_formatter(shared, service, "json"))
+    _replace_handlers(handlers)
+    logging.getLogger().setLevel(level.upper())
     for name in _ROUTED_TO_ROOT:
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
@@ -111,3 +145,16 @@ def configure_logging(level: str, fmt: Literal["json", "console"], service: str)
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+
+
+def configure_service_logging(settings: Settings, service: str) -> None:
+    """A service's setup from its settings' ``logging`` section; exits naming an unwritable dir."""
+    section = settings.logging
+    files = None
+    if section.dir is not None:
+        rotation = parse_rotation(section.rotation)  # validated with the settings
+        files = LogFiles(section.dir, rotation, section.retention_days)
+    try:
+        configure_logging(section.level, section.format, service, files=files)
+    except LogFileError as exc:
+        raise SystemExit(f"Invalid settings:\nlogging.dir: {exc}") from None

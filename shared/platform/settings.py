@@ -34,6 +34,7 @@ from pydantic_settings import (
 )
 
 from shared.domain.budgets import BudgetCaps
+from shared.platform.log_files import ROTATIONS, parse_rotation
 
 __all__ = [
     "DEV_JWT_SECRET",
@@ -273,8 +274,20 @@ class AgentsSettings(_Section):
 class LoggingSettings(_Section):
     level: LogLevel = "INFO"
     format: Literal["json", "console"] = "json"
-    rotation: str = "daily"
-    retention_days: int = Field(default=30, ge=1)
+    rotation: str = Field(default="daily", description=f"log files: {ROTATIONS}")
+    retention_days: int = Field(
+        default=30, ge=1, description="log files last written longer ago are deleted"
+    )
+    dir: Path | None = Field(
+        default=None,
+        description="also write JSON lines to <dir>/<service>-<host>-<pid>.log (one per process)",
+    )
+
+    @field_validator("rotation")
+    @classmethod
+    def _known_rotation(cls, value: str) -> str:
+        parse_rotation(value)
+        return value.strip().lower()
 
 
 class AlertThresholds(_Section):
