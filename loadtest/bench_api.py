@@ -1,8 +1,9 @@
-"""`uv run python -m loadtest.bench_api`: P1 read path vs floor, P2 scale, P3 contention.
+"""`uv run python -m loadtest.bench_api`: P1 read path, P2 scale, P3 contention, P7 memory.
 
-Starts a private Valkey and one API process on loopback, runs the three benchmarks, prints the
-summary table and writes `loadtest/RESULTS.md`. Bounded by `AWF_BENCH_BUDGET_S`; every process
-it started is stopped on the way out, whatever happens. Exit status 0 even when a goal is
+Starts a private Valkey and one API process on loopback, runs the benchmarks, prints the
+summary table and writes `loadtest/RESULTS_API.md` (`uv run python -m loadtest` runs every
+bench and writes the combined `loadtest/RESULTS.md`). Bounded by `AWF_BENCH_BUDGET_S`; every
+process it started is stopped on the way out, whatever happens. Exit status 0 even when a goal is
 missed: this is a measurement, not a test (the verdicts are in the table).
 """
 
@@ -26,6 +27,7 @@ from loadtest.harness import (
 from loadtest.p1_read import run_p1
 from loadtest.p2_scale import run_p2
 from loadtest.p3_writers import run_p3
+from loadtest.p7_api_memory import run_p7
 from loadtest.report import machine_facts, render, summary_table
 from loadtest.scenario import Bench, Section
 from loadtest.seeding import Seeder
@@ -74,7 +76,8 @@ async def run(config: BenchConfig) -> tuple[str, list[Section]]:
                     auth={"authorization": f"Bearer {admin_token(secret)}"},
                 )
                 sections: list[Section] = []
-                for name, scenario in (("P1", run_p1), ("P2", run_p2), ("P3", run_p3)):
+                scenarios = (("P1", run_p1), ("P2", run_p2), ("P3", run_p3), ("P7", run_p7))
+                for name, scenario in scenarios:
                     if name not in config.selected:
                         continue
                     step = time.perf_counter()

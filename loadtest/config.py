@@ -12,7 +12,7 @@ __all__ = ["BenchConfig", "env_name"]
 
 _PREFIX = "AWF_BENCH_"
 _ENV_NAMES = {"max_requests": "REQUESTS"}  # the field's variable when it is not its own name
-_DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+_DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS_API.md"
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class BenchConfig:
     large_backlog: int = 10_000  # AWF_BENCH_LARGE_BACKLOG
     samples: int = 150  # AWF_BENCH_SAMPLES: P2 sequential requests per command and size
     plan_samples: int = 30  # AWF_BENCH_PLAN_SAMPLES: P2 sprint plans (one restore each)
+    idle_s: float = 5.0  # AWF_BENCH_IDLE_S: P7 idle time before the memory reading
     budget_s: float = 170.0  # AWF_BENCH_BUDGET_S: the whole bench is cancelled after this
     request_timeout_s: float = 10.0  # AWF_BENCH_REQUEST_TIMEOUT_S
     results: Path = _DEFAULT_RESULTS  # AWF_BENCH_RESULTS: where the markdown report goes
@@ -37,7 +38,7 @@ class BenchConfig:
     # AWF_BENCH_CLIENT: raw (a lean asyncio HTTP/1.1 client, about 1/5 of httpx's CPU per
     # request) or httpx. With httpx the generator saturates a core before the floor app does.
     client: Literal["httpx", "raw"] = "raw"
-    only: str = "P1,P2,P3"  # AWF_BENCH_ONLY: a subset of the benchmarks, e.g. "P1" or "P2,P3"
+    only: str = "P1,P2,P3,P7"  # AWF_BENCH_ONLY: a subset, e.g. "P1" or "P2,P3"
 
     @property
     def selected(self) -> tuple[str, ...]:
@@ -69,9 +70,9 @@ class BenchConfig:
             raise ValueError(f"{names} must be positive")
         if self.client not in ("httpx", "raw"):
             raise ValueError(f"{_PREFIX}CLIENT={self.client!r}: choose httpx or raw")
-        unknown = set(self.selected) - {"P1", "P2", "P3"}
+        unknown = set(self.selected) - {"P1", "P2", "P3", "P7"}
         if unknown or not self.selected:
-            raise ValueError(f"{_PREFIX}ONLY={self.only!r}: choose among P1, P2, P3")
+            raise ValueError(f"{_PREFIX}ONLY={self.only!r}: choose among P1, P2, P3, P7")
         if self.small_backlog < 5:
             raise ValueError(f"{_PREFIX}SMALL_BACKLOG must be at least 5 (sprint plan takes 5)")
         if self.large_backlog < self.small_backlog:
