@@ -1,0 +1,56 @@
+"""What RESULTS.md says under a missed goal: the measurement, and what the run showed of the cause.
+
+A miss is a bug unless the limit is physical; these notes quote the rows of the same run that
+tell the two apart (the CPU the floor needed too, the time spent waiting for a core) and name
+the report with the breakdown. Pure: built from the summary lines only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from loadtest.summary import IssueLine, sort_lines
+
+__all__ = ["miss_notes"]
+
+_WHY = {
+    "P1": (
+        "Compare the server-CPU-per-request row: when ours needs more CPU per request than "
+        "0.8 of the floor's, the read path itself is the cost (auth, middleware, validation); "
+        "when the runs were limited by the machine (see the CPU columns), both sides lost to "
+        "other jobs."
+    ),
+    "P6": (
+        "The worker bench splits each phase's time (RESULTS_WORKER.md, P5): the overhead "
+        "columns exclude the model and the tests but include the wait for a core while pytest, "
+        "git and other jobs hold both cores of this box; *less run-queue wait* is the same "
+        "overhead without that wait, and *overhead + git* adds the phase's git processes "
+        "(fetch, clone from the worker's mirror, status, commit, push: process start-up on a "
+        "busy 2-core machine is most of it). Not changed here: the worker tier's phase "
+        "overhead is its own work item."
+    ),
+}
+_DEFAULT = "A miss is a bug unless the limit is physical; the details report has every run."
+
+
+def miss_notes(lines: Sequence[IssueLine]) -> list[str]:
+    """One bullet per missed goal, then one paragraph per item that missed."""
+    missed = [line for line in sort_lines(lines) if line.verdict == "**miss**"]
+    bullets = [
+        f"- **{line.item}** {line.measurement}: {line.ours} (goal {line.goal}; floor "
+        f"{line.floor}), see [{line.source}]({line.source})."
+        for line in missed
+    ]
+    items = dict.fromkeys(line.item for line in missed)
+    context = [_context(item, lines) for item in items]
+    return [*bullets, "", *(c for c in context if c)] if bullets else []
+
+
+def _context(item: str, lines: Sequence[IssueLine]) -> str:
+    quoted = [
+        f"{line.measurement} {line.ours}"
+        for line in lines
+        if line.item == item and (line.verdict == "pass" or line.verdict == "info")
+    ]
+    seen = f" In the same run: {'; '.join(quoted)}." if quoted else ""
+    return f"{item}: {_WHY.get(item, _DEFAULT)}{seen}"
