@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +20,7 @@ from shared.state.backup_run import BackupResult, RestoreResult, create_backup, 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["backup", "effective_config", "restore"]
+__all__ = ["backup", "effective_config", "encryption_key", "restore"]
 
 
 def backup(
@@ -40,14 +41,20 @@ def backup(
     redis_url: RedisUrlOption = None,
 ) -> None:
     """Back up every key (logical dump, plus an RDB snapshot when the server is local), each
-    project as JSON and the config (secrets redacted); then apply retention."""
+    project as JSON and the config (secrets redacted), encrypted when ENCRYPTION_KEY is set;
+    then apply retention."""
     url = resolve_redis_url(redis_url)
     root = directory or state_dir() / "backups"
-    config = effective_config()
+    config, key = effective_config(), encryption_key()
 
     async def work(redis: Redis) -> BackupResult:
         return await create_backup(
-            redis, url=url, root=root, config=config, retention_days=retention_days
+            redis,
+            url=url,
+            root=root,
+            config=config,
+            retention_days=retention_days,
+            encryption_key=key,
         )
 
     _report_backup(with_redis(url, work), retention_days)
@@ -67,11 +74,13 @@ def restore(
         ),
     ] = False,
 ) -> None:
-    """Load a backup into an empty Redis (stop the stack first), then verify every key and project."""
+    """Load a backup into an empty Redis (stop the stack first), then verify every key and
+    project; an encrypted backup needs the ENCRYPTION_KEY it was made with."""
     url = resolve_redis_url(redis_url)
+    key = encryption_key()
 
     async def work(redis: Redis) -> RestoreResult:
-        return await restore_backup(redis, folder, force=force)
+        return await restore_backup(redis, folder, force=force, encryption_key=key)
 
     result = with_redis(url, work)
     for warning in result.warnings:
@@ -93,12 +102,23 @@ def effective_config() -> dict[str, Any]:
         return {"loaded": False, "errors": [f"the settings did not load ({type(exc).__name__})"]}
 
 
+def encryption_key() -> str | None:
+    """ENCRYPTION_KEY as the services read it; the variable itself when the settings do not
+    load on this machine (another secret missing, say)."""
+    try:
+        key = load_settings().encryption_key
+    except (ValidationError, OSError, ValueError):
+        return os.environ.get("ENCRYPTION_KEY") or None
+    return key.get_secret_value() if key else None
+
+
 def _report_backup(result: BackupResult, retention_days: int) -> None:
     counts, rdb = result.manifest.counts, result.manifest.rdb
     snapshot = "with" if rdb.get("included") else f"without ({rdb.get('skipped_because')})"
+    sealed = "encrypted with ENCRYPTION_KEY" if result.manifest.encryption else "not encrypted"
     output.success(
         f"Backup written to {result.folder}: {counts['keys']} keys, {counts['projects']} "
-        f"projects, {snapshot} an RDB snapshot"
+        f"projects, {snapshot} an RDB snapshot; {sealed}"
     )
     if result.deleted:
         names = ", ".join(p.name for p in result.deleted)

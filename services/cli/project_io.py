@@ -9,7 +9,10 @@ import typer
 from pydantic import ValidationError
 
 from services.cli import output
+from services.cli.backup import encryption_key
 from services.cli.redis_target import RedisUrlOption, fail, resolve_redis_url, with_redis
+from shared.state.backup import BackupError
+from shared.state.backup_crypto import open_sealed
 from shared.state.project_export import ProjectExport, export_project, export_text
 from shared.state.project_import import ImportSummary, import_project
 
@@ -61,7 +64,8 @@ def import_file(
     ] = None,
     redis_url: RedisUrlOption = None,
 ) -> None:
-    """Import one project from its export; refused when the project id is taken."""
+    """Import one project from its export (one of an encrypted backup's too, with its
+    ENCRYPTION_KEY); refused when the project id is taken."""
     exported = _read_export(file)
     url = resolve_redis_url(redis_url)
 
@@ -77,9 +81,12 @@ def import_file(
 
 def _read_export(file: Path) -> ProjectExport:
     try:
-        return ProjectExport.model_validate_json(file.read_bytes())
+        data = file.read_bytes()
+        return ProjectExport.model_validate_json(open_sealed(data, encryption_key(), str(file)))
     except OSError as exc:
         raise fail(f"Cannot read {file}: {exc.strerror}") from None
+    except BackupError as exc:
+        raise fail(str(exc)) from None
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"

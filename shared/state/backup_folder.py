@@ -53,6 +53,7 @@ class Manifest(BaseModel):
     counts: dict[str, Any] = Field(default_factory=dict)
     rdb: dict[str, Any] = Field(default_factory=dict)
     projects: list[str] = Field(default_factory=list)
+    encryption: str | None = None  # the scheme of shared.state.backup_crypto; None: plaintext
     files: dict[str, FileEntry]
 
 

@@ -2,13 +2,16 @@
 
 A backup folder holds ``keys.jsonl`` (the logical dump), ``dump.rdb`` (when the server's files are
 local), ``projects/<id>.json`` (each project's export), ``config.json`` (settings, secrets
-redacted) and ``manifest.json`` (counts, source, and a SHA-256 per file).
+redacted) and ``manifest.json`` (counts, source, and a SHA-256 per file). With an encryption key
+every file but the manifest is encrypted (``shared.state.backup_crypto``; the checksums are of the
+encrypted files), and a restore decrypts all of it before it writes anything to Redis.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from shared.platform.redaction import mask_url
 from shared.state import keys
 from shared.state.backup import DUMP_FILE, BackupError, dump_keys, list_our_keys, read_records
+from shared.state.backup_crypto import SCHEME, open_folder, seal_folder
 from shared.state.backup_folder import (
+    MANIFEST,
     Manifest,
     apply_retention,
     file_entries,
@@ -60,12 +65,20 @@ async def create_backup(
     config: dict[str, Any],
     retention_days: int,
     now: datetime | None = None,
+    encryption_key: str | None = None,
 ) -> BackupResult:
-    """Write a complete backup folder under `root`, then delete the ones past retention."""
+    """Write a complete backup folder under `root` (encrypted with `encryption_key` when given),
+    then delete the ones past retention."""
     taken_at = now or datetime.now(UTC)
     staging, final = _make_staging(root, taken_at)
     try:
         manifest = await _fill(redis, url, staging, config, taken_at)
+        if encryption_key:
+            seal_folder(staging, encryption_key, keep=frozenset({MANIFEST}))
+            manifest = manifest.model_copy(
+                update={"encryption": SCHEME, "files": file_entries(staging)}
+            )
+            write_manifest(staging, manifest)
         staging.rename(final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -80,9 +93,21 @@ def _make_staging(root: Path, now: datetime) -> tuple[Path, Path]:
     return staging, final
 
 
-async def restore_backup(redis: Redis, folder: Path, *, force: bool) -> RestoreResult:
-    """Check the folder whole, refuse a target holding our keys (unless `force`), load, verify."""
+async def restore_backup(
+    redis: Redis, folder: Path, *, force: bool, encryption_key: str | None = None
+) -> RestoreResult:
+    """Check the folder whole (and decrypt it, when encrypted, to a private temporary folder),
+    refuse a target holding our keys (unless `force`), load, verify."""
     manifest = load_manifest(folder)
+    if manifest.encryption is None:
+        return await _restore(redis, folder, manifest, force=force)
+    with tempfile.TemporaryDirectory(prefix="awf-restore-") as plain:
+        skip = frozenset({MANIFEST, RDB_FILE})  # the restore loads the logical dump
+        open_folder(folder, Path(plain), encryption_key, skip=skip)
+        return await _restore(redis, Path(plain), manifest, force=force)
+
+
+async def _restore(redis: Redis, folder: Path, manifest: Manifest, *, force: bool) -> RestoreResult:
     dump = folder / DUMP_FILE
     if DUMP_FILE not in manifest.files:
         raise BackupError(f"{folder} has no {DUMP_FILE} listed in its manifest")

@@ -14,6 +14,7 @@ from services.cli.main import app
 from services.cli.session import Session, write_session
 from shared.domain.models import ScrumState
 from shared.platform.redaction import REDACTED
+from shared.state.backup_crypto import MAGIC, open_sealed
 from tests.factories import get_project, make_project_in_state, new_project_id
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ async def test_backup_wipe_restore_through_the_cli(
     made = await awf("backup", "--dir", str(root), "--redis-url", redis_url, env=env)
     assert made.exit_code == 0, made.output
     assert "Backup written to" in made.output
-    assert "with an RDB snapshot" in made.output
+    assert "with an RDB snapshot; encrypted with ENCRYPTION_KEY" in made.output
     await store.redis.flushdb()
     restored = await awf("restore", str(_only_backup(root)), "--redis-url", redis_url, env=env)
 
@@ -96,7 +97,8 @@ async def test_no_secret_is_written_into_a_backup(
     files = [p for p in _only_backup(root).rglob("*") if p.is_file()]
     for secret in [*SECRETS.values(), "hunter2-Pw9Xq7Rz5", "sentrykey"]:
         assert not [p.name for p in files if secret.encode() in p.read_bytes()], secret
-    config = json.loads((_only_backup(root) / "config.json").read_text())
+    sealed = (_only_backup(root) / "config.json").read_bytes()  # encrypted: ENCRYPTION_KEY is set
+    config = json.loads(open_sealed(sealed, SECRETS["ENCRYPTION_KEY"], "config.json"))
     assert config["loaded"] is True, config
     assert config["settings"]["jwt_secret"] == REDACTED
     assert config["settings"]["redis_url"].startswith(f"redis://{REDACTED}@127.0.0.1:")
@@ -180,3 +182,29 @@ async def test_import_of_a_file_that_is_no_export_exits_1(
 
     assert result.exit_code == 1
     assert "is not a project export" in result.output
+
+
+async def test_an_encrypted_backup_needs_its_key_to_restore_or_import(
+    store: Store, redis_url: str, tmp_path: Path, env: dict[str, str | None]
+) -> None:
+    pid = await make_project_in_state(store, ScrumState.BACKLOG_READY)
+    root = tmp_path / "backups"
+    made = await awf("backup", "--dir", str(root), "--redis-url", redis_url, env=env)
+    assert made.exit_code == 0, made.output
+    export = _only_backup(root) / "projects" / f"{pid}.json"
+    assert export.read_bytes().startswith(MAGIC)
+    await store.redis.flushdb()
+    wrong = {**env, "ENCRYPTION_KEY": "other-Qw7Er5Ty3Ui1Op9As8Df6Gh4Jk2"}
+    dev_without_key = {**env, "AWF_ENV": "dev", "ENCRYPTION_KEY": None}
+
+    refused = await awf("restore", str(_only_backup(root)), "--redis-url", redis_url, env=wrong)
+    no_key = await awf("import", str(export), "--redis-url", redis_url, env=dev_without_key)
+    assert await store.redis.dbsize() == 0
+    imported = await awf("import", str(export), "--redis-url", redis_url, env=env)
+
+    assert refused.exit_code == 1
+    assert "ENCRYPTION_KEY does not match this backup" in refused.output
+    assert no_key.exit_code == 1
+    assert "the backup is encrypted; set ENCRYPTION_KEY" in no_key.output
+    assert imported.exit_code == 0, imported.output
+    assert (await get_project(store, pid)).state is ScrumState.BACKLOG_READY
