@@ -13,6 +13,7 @@ from arq.worker import Function
 from services.worker.deps import WorkerDeps, make_client, worker_id
 from services.worker.jobs import review
 from services.worker.jobs.backlog import propose_backlog
+from services.worker.jobs.backup import CRON_SECOND, scheduled_backup
 from services.worker.jobs.merge import merge_story
 from services.worker.jobs.phase import run_phase
 from services.worker.jobs.review import review_sprint
@@ -31,6 +32,7 @@ from shared.workflow.context import Limits
 __all__ = ["FUNCTIONS", "build_worker_settings"]
 
 _RECONCILE_SECONDS = set(range(0, 60, 5))
+_BACKUP_TIMEOUT_S = 3600
 
 
 def _functions(settings: Settings) -> list[Function]:
@@ -49,6 +51,16 @@ def _job(job: Job, name: str, timeout: int, **options: Any) -> Function:
 
 
 FUNCTIONS = frozenset(names.ALL_JOBS)
+
+
+def _crons(settings: Settings) -> list[Any]:
+    crons = [
+        cron(reconcile, second=_RECONCILE_SECONDS, run_at_startup=True, timeout=60, keep_result=0)
+    ]
+    if settings.backup.dir is not None:  # opt-in; see services.worker.jobs.backup
+        timeout = _BACKUP_TIMEOUT_S
+        crons.append(cron(scheduled_backup, second={CRON_SECOND}, timeout=timeout, keep_result=0))
+    return crons
 
 
 def build_worker_settings(settings: Settings) -> type:
@@ -77,11 +89,7 @@ def build_worker_settings(settings: Settings) -> type:
 
     class WorkerSettings:
         functions: ClassVar[list[Any]] = _functions(settings)
-        cron_jobs: ClassVar[list[Any]] = [
-            cron(
-                reconcile, second=_RECONCILE_SECONDS, run_at_startup=True, timeout=60, keep_result=0
-            )
-        ]
+        cron_jobs: ClassVar[list[Any]] = _crons(settings)
         redis_settings = RedisSettings.from_dsn(redis_url)
         job_serializer = staticmethod(serialize)
         job_deserializer = staticmethod(deserialize)

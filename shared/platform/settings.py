@@ -41,6 +41,7 @@ __all__ = [
     "AgentsSettings",
     "AlertThresholds",
     "ApiSettings",
+    "BackupSettings",
     "BudgetSettings",
     "DiscordSettings",
     "GatewaySettings",
@@ -98,7 +99,11 @@ class OrchestratorSettings(_Section):
         description="seconds: the embedded Redis also writes an RDB snapshot this often after a "
         "write (AOF stays on); an external Redis follows its own redis.conf",
     )
-    backup_interval: int = Field(default=3600, gt=0, description="seconds")
+    backup_interval: int = Field(
+        default=3600,
+        gt=0,
+        description="seconds between the workers' scheduled backups (only with backup.dir)",
+    )
     max_parallel_cycles: int = Field(
         default=2, ge=1, description="TDD cycles run at once per project"
     )
@@ -290,6 +295,19 @@ class LoggingSettings(_Section):
         return value.strip().lower()
 
 
+class BackupSettings(_Section):
+    """The workers' scheduled backup: what `awf backup` writes, every backup_interval."""
+
+    dir: Path | None = Field(
+        default=None,
+        description="where a worker writes a backup every orchestrator.backup_interval seconds "
+        "(one worker cluster-wide); none: no scheduled backups",
+    )
+    retention_days: int = Field(
+        default=30, ge=0, description="backups older than this are deleted (0: keep all)"
+    )
+
+
 class AlertThresholds(_Section):
     error_rate: float = Field(default=0.05, ge=0, le=1)
     response_time: float = Field(default=30.0, gt=0, description="seconds")
@@ -388,6 +406,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     agents: AgentsSettings = Field(default_factory=AgentsSettings)
     budgets: BudgetSettings = Field(default_factory=BudgetSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

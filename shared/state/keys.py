@@ -64,6 +64,7 @@ __all__ = [
     "project_pattern",
     "project_prefix",
     "project_transient_prefixes",
+    "scheduled_backup",
     "sequence",
     "slots",
     "timeline",
@@ -317,6 +318,11 @@ def project_discord_prefix(project_id: str) -> str:
 def backup_probe(token: str) -> str:
     """A scratch key a restore writes and deletes at once, to test the server takes the dump."""
     return f"{PREFIX}:backup-probe:{token}"
+
+
+def scheduled_backup(slot: int) -> str:
+    """The claim of the worker taking the scheduled backup of one `backup_interval` slot."""
+    return f"{PREFIX}:backup-slot:{slot}"
 
 
 def health_probe(token: str) -> str:
