@@ -88,7 +88,7 @@ async def take_scheduled_backup(
             now=datetime.fromtimestamp(now_s, UTC),
             encryption_key=plan.encryption_key,
         )
-    except Exception:
+    except BaseException:  # a failure, or the cron's timeout cancelling it
         await redis.delete(claim)  # the next tick retries this slot
         log.exception("scheduled_backup_failed", slot=slot, root=str(plan.root))
         raise
