@@ -12,14 +12,16 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 
+from services.cli.sample_repo import make_sample_repo
 from shared.domain.models import Project, ScrumState, Story
-from shared.domain.tdd import TDDCycle
+from shared.domain.tdd import CycleStatus, TDDCycle
 from shared.fakes.anthropic_server import FakeAnthropicServer
 from shared.fakes.fake_state import FaultKind
 from shared.jobs.queue import create_queue, enqueue_all
@@ -33,6 +35,7 @@ __all__ = [
     "PHASE_COMMITS",
     "PID",
     "WORKER_CONFIG",
+    "Retake",
     "cycle_of",
     "fake_model_fixture",
     "in_review",
@@ -40,6 +43,7 @@ __all__ = [
     "phase_commits",
     "queue_fixture",
     "start_one_story_sprint",
+    "stop_worker_mid_phase",
     "store_fixture",
     "wait_for_cycle",
     "worker_process",
@@ -157,3 +161,48 @@ async def model_call_hanging(fake_model: FakeAnthropicServer) -> None:
     async with asyncio.timeout(60):
         while fake_model.stats()["faults_applied"].get(FaultKind.SLOW.value) != 1:
             await asyncio.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class Retake:
+    story_id: str
+    repo: Path
+    retaken_after_s: float  # from the signal until another worker ran the phase again
+    stopped_log: Path  # the stopped worker's log
+
+
+async def stop_worker_mid_phase(
+    redis_url: str,
+    store: Store,
+    queue: ArqRedis,
+    fake_model: FakeAnthropicServer,
+    tmp: Path,
+    stop_signal: signal.Signals,
+    *,
+    retake_timeout_s: float = 45.0,
+    review_timeout_s: float = 120.0,
+) -> Retake:
+    """A one-story sprint whose first model call hangs; `stop_signal` hits its worker then, a
+    second worker retakes the phase and the sprint runs to its review (the frozen one woken up)."""
+    repo = make_sample_repo(tmp / "calculator")
+    fake_model.inject(FaultKind.SLOW, 1, delay_s=120)  # the first model call hangs
+    with worker_process(redis_url, fake_model.base_url, tmp) as (first, first_log):
+        story_id = await start_one_story_sprint(store, queue, repo)
+        taken = await wait_for_cycle(
+            store, story_id, lambda c: c.status is CycleStatus.RUNNING, timeout_s=60
+        )
+        await model_call_hanging(fake_model)
+        with worker_process(redis_url, fake_model.base_url, tmp):
+            first.send_signal(stop_signal)
+            stopped_at = time.monotonic()
+            await wait_for_cycle(
+                store,
+                story_id,
+                lambda c: c.run > taken.run and c.status is not CycleStatus.QUEUED,
+                timeout_s=retake_timeout_s,
+            )
+            retaken_after_s = time.monotonic() - stopped_at
+            if stop_signal is signal.SIGSTOP:
+                first.send_signal(signal.SIGCONT)  # the frozen worker wakes up with stale work
+            await in_review(store, timeout_s=review_timeout_s)
+    return Retake(story_id, repo, retaken_after_s, first_log)
