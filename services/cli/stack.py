@@ -106,7 +106,8 @@ class Stack:
             )
         try:
             if self.redis:
-                self.redis.save_interval_s = self._state_save_interval()
+                if self.redis.appendonly:  # a persistent server also snapshots periodically
+                    self.redis.save_interval_s = self._state_save_interval()
                 self.redis.start()
             if self.discord:
                 self.env |= self.discord.start_fake(self._child_env(self.port))
