@@ -11,16 +11,23 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from services.cli import output
-from services.cli.redis_target import RedisUrlOption, resolve_redis_url, with_redis
+from services.cli.redis_target import RedisUrlOption, fail, resolve_redis_url, with_redis
 from services.cli.session import state_dir
 from shared.platform.redaction import redacted_settings
 from shared.platform.settings import format_settings_error, load_settings
-from shared.state.backup_run import BackupResult, RestoreResult, create_backup, restore_backup
+from shared.state.backup import BackupError
+from shared.state.backup_run import (
+    BackupResult,
+    RestoreResult,
+    create_backup,
+    decrypt_backup,
+    restore_backup,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["backup", "effective_config", "encryption_key", "restore"]
+__all__ = ["backup", "decrypt_backup_folder", "effective_config", "encryption_key", "restore"]
 
 
 def backup(
@@ -90,6 +97,30 @@ def restore(
         f"Restored {result.stats.restored} keys from {folder}{expired}; "
         f"{len(result.manifest.projects)} projects checked against their exports"
     )
+
+
+def decrypt_backup_folder(
+    folder: Annotated[
+        Path, typer.Argument(help="A backup folder encrypted by `awf backup`.", show_default=False)
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="A new folder for the plaintext copy.", show_default=False
+        ),
+    ],
+) -> None:
+    """Write a decrypted copy of an encrypted backup (with the ENCRYPTION_KEY it was made with),
+    e.g. to load its dump.rdb into a server by hand; delete the copy once done."""
+    try:
+        manifest = decrypt_backup(folder, out, encryption_key())
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    except FileExistsError:
+        raise fail(f"{out} already exists; name a new folder") from None
+    except OSError as exc:
+        raise fail(f"Cannot use {exc.filename or 'a file'}: {exc.strerror or exc}") from None
+    output.success(f"Decrypted {len(manifest.files)} files of {folder} into {out}")
 
 
 def effective_config() -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """`awf`: drive the orchestrator from a terminal, or start the whole stack locally.
 
 Every workflow command is generated from the command table (`services.cli.commands`); `token`,
-`up`, `demo`, `watch`, `health` and the backup tools (`backup`, `restore`, `export`, `import`)
-are local.
+`up`, `demo`, `watch`, `health` and the backup tools (`backup`, `restore`, `decrypt-backup`,
+`export`, `import`) are local.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.backup import backup, restore
+from services.cli.backup import backup, decrypt_backup_folder, restore
 from services.cli.board import board
 from services.cli.commands import register_commands
 from services.cli.context import CliState
@@ -89,6 +89,7 @@ app.command("board")(board)
 app.command("health")(health)
 app.command("backup")(backup)
 app.command("restore")(restore)
+app.command("decrypt-backup")(decrypt_backup_folder)
 app.command("export")(export)
 app.command("import")(import_file)
 

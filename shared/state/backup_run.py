@@ -37,7 +37,14 @@ from shared.state.snapshot import RDB_FILE, copy_rdb
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["CONFIG_FILE", "BackupResult", "RestoreResult", "create_backup", "restore_backup"]
+__all__ = [
+    "CONFIG_FILE",
+    "BackupResult",
+    "RestoreResult",
+    "create_backup",
+    "decrypt_backup",
+    "restore_backup",
+]
 
 CONFIG_FILE = "config.json"
 PROJECTS_DIR = "projects"
@@ -105,6 +112,23 @@ async def restore_backup(
         skip = frozenset({MANIFEST, RDB_FILE})  # the restore loads the logical dump
         open_folder(folder, Path(plain), encryption_key, skip=skip)
         return await _restore(redis, Path(plain), manifest, force=force)
+
+
+def decrypt_backup(folder: Path, out: Path, encryption_key: str | None) -> Manifest:
+    """Write a plaintext copy of an encrypted backup to the new folder `out` (owner only), with
+    a manifest of its own: a plain backup `awf restore` takes, its dump.rdb usable by hand."""
+    manifest = load_manifest(folder)
+    if manifest.encryption is None:
+        raise BackupError(f"{folder} is not encrypted: use it as it is")
+    out.mkdir(parents=True, mode=0o700)  # FileExistsError: never into an existing folder
+    try:
+        open_folder(folder, out, encryption_key, skip=frozenset({MANIFEST}))
+        plain = manifest.model_copy(update={"encryption": None, "files": file_entries(out)})
+        write_manifest(out, plain)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return plain
 
 
 async def _restore(redis: Redis, folder: Path, manifest: Manifest, *, force: bool) -> RestoreResult:

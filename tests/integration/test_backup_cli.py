@@ -208,3 +208,29 @@ async def test_an_encrypted_backup_needs_its_key_to_restore_or_import(
     assert "the backup is encrypted; set ENCRYPTION_KEY" in no_key.output
     assert imported.exit_code == 0, imported.output
     assert (await get_project(store, pid)).state is ScrumState.BACKLOG_READY
+
+
+async def test_decrypt_backup_writes_a_plain_backup_restore_takes(
+    store: Store, redis_url: str, tmp_path: Path, env: dict[str, str | None]
+) -> None:
+    pid = await make_project_in_state(store, ScrumState.SPRINT_ACTIVE)
+    root, plain = tmp_path / "backups", tmp_path / "plain"
+    made = await awf("backup", "--dir", str(root), "--redis-url", redis_url, env=env)
+    assert made.exit_code == 0, made.output
+    wrong = {**env, "ENCRYPTION_KEY": "other-Qw7Er5Ty3Ui1Op9As8Df6Gh4Jk2"}
+
+    refused = await awf("decrypt-backup", str(_only_backup(root)), "--out", str(plain), env=wrong)
+    decrypted = await awf("decrypt-backup", str(_only_backup(root)), "--out", str(plain), env=env)
+    twice = await awf("decrypt-backup", str(_only_backup(root)), "--out", str(plain), env=env)
+    await store.redis.flushdb()
+    restored = await awf("restore", str(plain), "--redis-url", redis_url, env=wrong)
+
+    assert refused.exit_code == 1
+    assert "ENCRYPTION_KEY does not match this backup" in refused.output
+    assert decrypted.exit_code == 0, decrypted.output
+    assert (plain / "dump.rdb").read_bytes().startswith(b"REDIS")
+    assert json.loads((plain / "manifest.json").read_text())["encryption"] is None
+    assert twice.exit_code == 1
+    assert "already exists" in twice.output
+    assert restored.exit_code == 0, restored.output  # plain: no key needed, any key ignored
+    assert (await get_project(store, pid)).state is ScrumState.SPRINT_ACTIVE
