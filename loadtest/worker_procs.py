@@ -73,6 +73,10 @@ class ChildProcess:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The last run's exit status (negative: the signal), None while it runs."""
+        return self._process.poll() if self._process is not None else None
+
     def start(self) -> None:
         self.started_at = time.monotonic()
         with self.log_path.open("wb") as log:
