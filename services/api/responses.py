@@ -24,6 +24,8 @@ _MEANING = {
     413: "Body too large",
     415: "The body is not sent as application/json",
     422: "Validation error with field paths",
+    503: "A decision was stored but Redis did not confirm (WAITAOF) that its append-only file "
+    "holds it in time: retry with the same Idempotency-Key after Retry-After",
 }
 
 CREATED: Responses = {

@@ -48,7 +48,7 @@ async def get_approval(
     "/{approval_id}/approve",
     response_model=CommandResponse,
     summary="Approve a proposed story (/approve); exactly once with Idempotency-Key",
-    responses=errors(409),
+    responses=errors(409, 503),
 )
 async def approve(
     project_id: ProjectId,
@@ -71,7 +71,7 @@ async def approve(
     "/{approval_id}/reject",
     response_model=CommandResponse,
     summary="Reject a proposed story (/reject)",
-    responses=errors(409, 415),
+    responses=errors(409, 415, 503),
 )
 async def reject(
     project_id: ProjectId,

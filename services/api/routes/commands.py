@@ -94,7 +94,7 @@ async def run_global(
     "/projects/{project_id}/commands",
     response_model=CommandResponse,
     summary="Run a project command",
-    responses=CREATED | errors(404, 409, 412, 415),
+    responses=CREATED | errors(404, 409, 412, 415, 503),
 )
 async def run_project(
     project_id: ProjectId,
