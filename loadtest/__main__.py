@@ -1,9 +1,10 @@
 """`uv run python -m loadtest`: every benchmark in one run, then `loadtest/RESULTS.md`.
 
 Runs the API bench (P1-P3, P7 API), the worker bench (P4, P6, P7 worker), the Discord bench
-(P5) and the scale-out bench one after the other, each within its own budget, writes each one's
-detailed report and the combined summary in the issue's numbering. A bench that fails is
-reported as failed and the others still run. `--only api,scale` (or `AWF_LOADTEST_ONLY`) picks a
+(P5) and the scale-out bench one after the other, each within its own budget, and writes one
+file: the summary in the issue's numbering, then each bench's full report as a section (the
+per-bench RESULTS_*.md files belong to the per-bench commands and are left alone). A bench that
+fails is reported as failed and the others still run. `--only api,scale` (or `AWF_LOADTEST_ONLY`) picks a
 subset. Exit status 0 even when a goal is missed: this is a measurement, not a test.
 """
 
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 from loadtest import bench_api, bench_discord, bench_scale, bench_worker
@@ -32,7 +33,8 @@ __all__ = ["BENCHES", "main", "selected_benches"]
 
 BENCHES = ("api", "worker", "discord", "scale")
 _HERE = Path(__file__).resolve().parent
-_Run = Callable[[Path], tuple[list[IssueLine], str]]  # out dir -> summary lines, settings
+# () -> the summary lines, the settings and the bench's full markdown report
+_Run = Callable[[], tuple[list[IssueLine], str, str]]
 
 
 def selected_benches(only: str | None) -> tuple[str, ...]:
@@ -44,69 +46,64 @@ def selected_benches(only: str | None) -> tuple[str, ...]:
     return tuple(b for b in BENCHES if b in names) if names else BENCHES
 
 
-def _api(out: Path) -> tuple[list[IssueLine], str]:
-    config = replace(BenchConfig.from_env(), results=out / "RESULTS_API.md")
+def _api() -> tuple[list[IssueLine], str, str]:
+    config = BenchConfig.from_env()
     report, sections = asyncio.run(bench_api.run(config))
-    config.results.write_text(report)
     skip = ("results", "profile_dir")
     settings = ", ".join(
         f"`{env_name(f.name)}={getattr(config, f.name)}`"
         for f in fields(config)
         if f.name not in skip
     )
-    return section_lines("api", sections, config.results.name), settings
+    return section_lines("api", sections), settings, report
 
 
-def _worker(out: Path) -> tuple[list[IssueLine], str]:
-    config = replace(WorkerBenchConfig.from_env(), results=out / "RESULTS_WORKER.md")
+def _worker() -> tuple[list[IssueLine], str, str]:
+    config = WorkerBenchConfig.from_env()
     report, sections = asyncio.run(bench_worker.run(config))
-    config.results.write_text(report)
     settings = ", ".join(
         f"`{wbench_env_name(f.name)}={getattr(config, f.name)}`"
         for f in fields(config)
         if f.name != "results"
     )
-    return section_lines("worker", sections, config.results.name), settings
+    return section_lines("worker", sections), settings, report
 
 
-def _discord(out: Path) -> tuple[list[IssueLine], str]:
+def _discord() -> tuple[list[IssueLine], str, str]:
     budget_s = float(os.environ.get("AWF_BENCH_BUDGET_S") or 170.0)
     ack, failovers, elapsed = asyncio.run(bench_discord.run(budget_s))
-    path = out / "RESULTS_DISCORD.md"
-    path.write_text(bench_discord.render(ack, failovers, elapsed))
     rows = bench_discord.summary_rows(ack, failovers)
     c = AckConfig()
     settings = (
         f"`AWF_BENCH_BUDGET_S={budget_s:g}`; {c.requests:,} interactions and as many `/livez` at "
         f"concurrency {c.concurrency} on 2 replicas, {bench_discord.KILLS} leader kills"
     )
-    return discord_lines(rows, path.name), settings
+    return discord_lines(rows), settings, bench_discord.render(ack, failovers, elapsed)
 
 
-def _scale(out: Path) -> tuple[list[IssueLine], str]:
-    config = replace(ScaleConfig.from_env(), results=out / "RESULTS_SCALE.md")
+def _scale() -> tuple[list[IssueLine], str, str]:
+    config = ScaleConfig.from_env()
     report, sections = asyncio.run(bench_scale.run(config))
-    config.results.write_text(report)
-    return section_lines("scale", sections, config.results.name), settings_line(config)
+    return section_lines("scale", sections), settings_line(config), report
 
 
-_RUNS: dict[str, tuple[_Run, str, str]] = {  # name -> (run, its own command, its report)
-    "api": (_api, "uv run python -m loadtest.bench_api", "RESULTS_API.md"),
-    "worker": (_worker, "uv run python -m loadtest.bench_worker", "RESULTS_WORKER.md"),
-    "discord": (_discord, "uv run python -m loadtest.bench_discord", "RESULTS_DISCORD.md"),
-    "scale": (_scale, "uv run python -m loadtest.bench_scale", "RESULTS_SCALE.md"),
+_RUNS: dict[str, tuple[_Run, str]] = {  # name -> (run, its own command)
+    "api": (_api, "uv run python -m loadtest.bench_api"),
+    "worker": (_worker, "uv run python -m loadtest.bench_worker"),
+    "discord": (_discord, "uv run python -m loadtest.bench_discord"),
+    "scale": (_scale, "uv run python -m loadtest.bench_scale"),
 }
 
 
-def _run_one(name: str, out: Path) -> tuple[list[IssueLine], BenchOutcome]:
-    run, command, report = _RUNS[name]
+def _run_one(name: str) -> tuple[list[IssueLine], BenchOutcome]:
+    run, command = _RUNS[name]
     print(f"== {name} bench ({command})", file=sys.stderr, flush=True)
     began = time.perf_counter()
     try:
-        lines, settings = run(out)
+        lines, settings, report = run()
         status = "ok"
     except Exception as exc:  # a failed bench is reported; the others still run
-        lines, settings = [], "-"
+        lines, settings, report = [], "-", ""
         status = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         print(f"{name} bench {status}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - began
@@ -118,7 +115,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", default=os.environ.get("AWF_LOADTEST_ONLY"), help=",".join(BENCHES)
     )
-    parser.add_argument("--out", type=Path, default=_HERE, help="directory of the reports")
+    parser.add_argument("--out", type=Path, default=_HERE, help="directory of RESULTS.md")
     return parser.parse_args(argv)
 
 
@@ -134,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines: list[IssueLine] = []
     outcomes: list[BenchOutcome] = []
     for name in benches:
-        bench_lines, outcome = _run_one(name, args.out)
+        bench_lines, outcome = _run_one(name)
         lines += bench_lines
         outcomes.append(outcome)
     elapsed = time.perf_counter() - began

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loadtest.summary import IssueLine, goal_counts, summary_markdown
 
-__all__ = ["BenchOutcome", "loadavg", "machine_lines", "render"]
+__all__ = ["BenchOutcome", "demoted", "loadavg", "machine_lines", "render"]
 
 _PACKAGES = (
     "fastapi",
@@ -37,7 +37,7 @@ _PACKAGES = (
 class BenchOutcome:
     name: str  # api, worker, discord, scale
     command: str
-    report: str  # file name next to RESULTS.md
+    report: str  # the bench's own markdown report ("" when it failed)
     elapsed_s: float
     status: str  # "ok" or "failed: ..."
     settings: str
@@ -115,7 +115,8 @@ def render(
         "orchestration overhead per TDD phase with an instant model; P7 idle memory per API "
         "replica and per worker; scale-out with 1-3 API replicas. The benches number their own "
         "sections differently (the worker bench's P5 is P6 here, its P6 is P7; the Discord "
-        "bench's D1 is P5); *details* names the report with every run, round and CPU share. "
+        "bench's D1 is P5); *details* links the bench's full report below, with every run, "
+        "round and CPU share. "
         "Rows whose goal names a value (`p95 <= 100 ms`, `RSS <= 120 MiB`) are judged on "
         "*ours*; the others on the ratio. `info` rows carry no goal.",
         "",
@@ -125,20 +126,29 @@ def render(
     out += _runs_table(outcomes)
     out += ["## Machine", "", *machine, ""]
     out += _reproduce(outcomes)
+    out += ["# Details", ""]
+    for outcome in outcomes:
+        if outcome.report:
+            out += [*demoted(outcome.report), ""]
     return "\n".join(out)
+
+
+def demoted(report: str) -> list[str]:
+    """A bench's report one heading level down, so it nests under `# Details`."""
+    lines, fenced = [], False
+    for line in report.splitlines():
+        fenced ^= line.startswith("```")
+        lines.append("#" + line if line.startswith("#") and not fenced else line)
+    return lines
 
 
 def _runs_table(outcomes: Sequence[BenchOutcome]) -> list[str]:
     return [
         "## Benches of this run",
         "",
-        "| bench | its own command | report | took | status |",
-        "| --- | --- | --- | ---: | --- |",
-        *(
-            f"| {o.name} | `{o.command}` | [{o.report}]({o.report}) | {o.elapsed_s:.0f} s "
-            f"| {o.status} |"
-            for o in outcomes
-        ),
+        "| bench | its own command | took | status |",
+        "| --- | --- | ---: | --- |",
+        *(f"| {o.name} | `{o.command}` | {o.elapsed_s:.0f} s | {o.status} |" for o in outcomes),
         "",
     ]
 
@@ -152,10 +162,10 @@ def _reproduce(outcomes: Sequence[BenchOutcome]) -> list[str]:
         "uv run python -m loadtest --only api,scale    # a subset (api, worker, discord, scale)",
         "```",
         "",
-        "`AWF_LOADTEST_ONLY` does what `--only` does; `--out DIR` writes the reports elsewhere. "
-        "Each bench also runs alone (the commands above) and reads its own environment "
-        "variables; the combined run writes every report into one directory and ignores their "
-        "`*_RESULTS` variables. Traffic goes to 127.0.0.1 only; every run is bounded by a "
+        "`AWF_LOADTEST_ONLY` does what `--only` does; `--out DIR` writes RESULTS.md elsewhere. "
+        "Each bench also runs alone (the commands above) and writes its own `RESULTS_*.md`; "
+        "the combined run reads the same environment variables but writes only this file, "
+        "with each bench's report under *Details*. Traffic goes to 127.0.0.1 only; every run is bounded by a "
         "count and a duration, and every bench by its budget. Settings of this run:",
         "",
         *(f"- {o.name}: {o.settings}" for o in outcomes),

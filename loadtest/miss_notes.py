@@ -21,7 +21,7 @@ _WHY = {
         "other jobs."
     ),
     "P6": (
-        "The worker bench splits each phase's time (RESULTS_WORKER.md, P5): the overhead "
+        "The worker bench splits each phase's time (its P5 in the worker section below): the overhead "
         "columns exclude the model and the tests but include the wait for a core while pytest, "
         "git and other jobs hold both cores of this box; *less run-queue wait* is the same "
         "overhead without that wait, and *overhead + git* adds the phase's git processes "
@@ -38,7 +38,7 @@ def miss_notes(lines: Sequence[IssueLine]) -> list[str]:
     missed = [line for line in sort_lines(lines) if line.verdict == "**miss**"]
     bullets = [
         f"- **{line.item}** {line.measurement}: {line.ours} (goal {line.goal}; floor "
-        f"{line.floor}), see [{line.source}]({line.source})."
+        f"{line.floor}); details: {line.link}."
         for line in missed
     ]
     items = dict.fromkeys(line.item for line in missed)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from loadtest.scenario import Row, Section
 
 __all__ = [
+    "ANCHORS",
     "ITEMS",
     "IssueLine",
     "discord_lines",
@@ -37,6 +38,13 @@ _ITEM_OF = {
     "scale": {"Scale-out": "Scale-out"},
     "discord": {"D1": "P5", "D2": "Extra"},
 }
+# each bench's report goes into RESULTS.md under its own title, one heading level down
+ANCHORS = {
+    "api": "api-load-test-results",
+    "worker": "worker-tier-results",
+    "discord": "discord-load-test-results",
+    "scale": "scale-out-results",
+}
 _WITH_CONTEXT = frozenset({"P1", "Scale-out"})  # items whose info rows also go in the summary
 _OWN_NUMBER = re.compile(r"^(?:(?:P|D)\d+|Scale-out)\s+")
 
@@ -50,17 +58,18 @@ class IssueLine:
     ratio: float
     goal: str
     verdict: str  # "pass", "**miss**" or "info"
-    source: str  # the detailed report, a file name next to RESULTS.md
+    bench: str  # api, worker, discord or scale: its full report is a section of RESULTS.md
 
     def cells(self) -> list[str]:
         shown = "-" if math.isnan(self.ratio) else f"{self.ratio:.2f}"
         return [self.item, self.measurement, self.ours, self.floor, shown, self.goal]
 
     def row(self) -> str:
-        link = (
-            f"[{self.source.removeprefix('RESULTS_').removesuffix('.md').lower()}]({self.source})"
-        )
-        return "| " + " | ".join([*self.cells(), self.verdict, link]) + " |"
+        return "| " + " | ".join([*self.cells(), self.verdict, self.link]) + " |"
+
+    @property
+    def link(self) -> str:
+        return f"[{self.bench}](#{ANCHORS[self.bench]})"
 
 
 def issue_item(bench: str, own_label: str) -> str:
@@ -76,26 +85,26 @@ def _strip(label: str) -> str:
     return _OWN_NUMBER.sub("", label, count=1)
 
 
-def section_lines(bench: str, sections: Iterable[Section], source: str) -> list[IssueLine]:
+def section_lines(bench: str, sections: Iterable[Section]) -> list[IssueLine]:
     lines = []
     for section in sections:
         item = issue_item(bench, section.title)
         lines += [
-            _from_row(item, row, source)
+            _from_row(item, row, bench)
             for row in section.rows
             if row.goal is not None or item in _WITH_CONTEXT
         ]
     return lines
 
 
-def _from_row(item: str, row: Row, source: str) -> IssueLine:
+def _from_row(item: str, row: Row, bench: str) -> IssueLine:
     goal = "-" if row.goal is None else str(row.goal)
     return IssueLine(
-        item, _strip(row.benchmark), row.ours, row.floor, row.ratio, goal, row.verdict, source
+        item, _strip(row.benchmark), row.ours, row.floor, row.ratio, goal, row.verdict, bench
     )
 
 
-def discord_lines(rows: Iterable[SummaryRow], source: str) -> list[IssueLine]:
+def discord_lines(rows: Iterable[SummaryRow]) -> list[IssueLine]:
     return [
         IssueLine(
             issue_item("discord", row.measurement),
@@ -105,7 +114,7 @@ def discord_lines(rows: Iterable[SummaryRow], source: str) -> list[IssueLine]:
             row.ratio,
             row.goal,
             "info" if row.met is None else ("pass" if row.met else "**miss**"),
-            source,
+            "discord",
         )
         for row in rows
         if row.met is not None

@@ -60,7 +60,7 @@ def worker_sections() -> list[Section]:
 
 
 def test_section_lines_keep_goal_rows_renumbered_and_drop_info_rows() -> None:
-    lines = section_lines("worker", worker_sections(), "RESULTS_WORKER.md")
+    lines = section_lines("worker", worker_sections())
     assert [(line.item, line.measurement, line.verdict) for line in lines] == [
         ("P6", "overhead per phase p95", "**miss**"),
         ("P7", "worker RSS after 10 s idle", "pass"),
@@ -74,9 +74,7 @@ def test_p1_and_scale_out_keep_their_context_rows() -> None:
     scale = Section(
         "Scale-out: 1 to 3", [Row("Scale-out read: 2 replicas vs 1", "2", "1", 2.0, None)]
     )
-    lines = section_lines("api", [p1], "RESULTS_API.md") + section_lines(
-        "scale", [scale], "RESULTS_SCALE.md"
-    )
+    lines = section_lines("api", [p1]) + section_lines("scale", [scale])
     assert [(line.item, line.verdict) for line in lines] == [("P1", "info"), ("Scale-out", "info")]
     assert lines[0].measurement == "server CPU per request"
 
@@ -87,7 +85,7 @@ def test_discord_rows_with_a_verdict_become_p5_and_extra() -> None:
         SummaryRow("D1 /state ACK p99", "102.0 ms", "61.7 ms", 1.65, "<= 250 ms", True),
         SummaryRow("D2 failover max of 5 SIGKILLs", "6,063 ms", "-", math.nan, "<= 10000 ms", True),
     ]
-    lines = discord_lines(rows, "RESULTS_DISCORD.md")
+    lines = discord_lines(rows)
     assert [(line.item, line.measurement) for line in lines] == [
         ("P5", "/state ACK p99"),
         ("Extra", "failover max of 5 SIGKILLs"),
@@ -95,26 +93,30 @@ def test_discord_rows_with_a_verdict_become_p5_and_extra() -> None:
 
 
 def test_table_is_in_issue_order_and_counts_goals() -> None:
-    worker = section_lines("worker", worker_sections(), "RESULTS_WORKER.md")
+    worker = section_lines("worker", worker_sections())
     p1 = Row.checked("P1 throughput", "1,704 req/s", "1,865 req/s", 0.91, Goal(">=", 0.8))
-    api = section_lines("api", [Section("P1: read", [p1])], "RESULTS_API.md")
+    api = section_lines("api", [Section("P1: read", [p1])])
     table = summary_markdown(worker + api)
     assert table[0].startswith("| issue | measurement |")
     assert [row.split(" | ")[0] for row in table[2:]] == ["| P1", "| P6", "| P7"]
-    assert table[2].endswith("| pass | [api](RESULTS_API.md) |")
+    assert table[2].endswith("| pass | [api](#api-load-test-results) |")
     assert goal_counts(worker + api) == (2, 3)
 
 
 def test_combined_report_has_the_count_the_runs_and_the_reproduction() -> None:
-    lines = section_lines("worker", worker_sections(), "RESULTS_WORKER.md")
-    outcome = BenchOutcome(
-        "worker", "uv run python -m loadtest.bench_worker", "RESULTS_WORKER.md", 157.0, "ok", "-"
-    )
+    lines = section_lines("worker", worker_sections())
+    report = "# Worker-tier results\n\n## P4: pickup\n\n```\n# not a heading\n```\n"
+    command = "uv run python -m loadtest.bench_worker"
+    outcome = BenchOutcome("worker", command, report, 157.0, "ok", "-")
     text = render([outcome], lines, ["- CPUs: 2"], 160.0, notes=["- P6: why it missed"])
     assert "**1 of 2 goals met**" in text
-    assert "| worker | `uv run python -m loadtest.bench_worker` |" in text
+    assert f"| worker | `{command}` | 157 s | ok |" in text
     assert "## Misses" in text
     assert "uv run python -m loadtest " in text
+    details = text.split("# Details", 1)[1]
+    assert "\n## Worker-tier results\n" in details
+    assert "\n### P4: pickup\n" in details
+    assert "\n# not a heading\n" in details
 
 
 @pytest.mark.parametrize(
@@ -135,7 +137,7 @@ def test_selected_benches_refuse_unknown_names() -> None:
 
 
 def test_miss_notes_name_each_miss_and_quote_the_same_items_other_rows() -> None:
-    lines = section_lines("worker", worker_sections(), "RESULTS_WORKER.md")
+    lines = section_lines("worker", worker_sections())
     notes = miss_notes(lines)
     assert notes[0].startswith("- **P6** overhead per phase p95: 106.8 ms (goal p95 <= 50 ms")
     assert any(n.startswith("P6: The worker bench splits") for n in notes)
@@ -144,5 +146,5 @@ def test_miss_notes_name_each_miss_and_quote_the_same_items_other_rows() -> None
 
 def test_no_miss_no_notes() -> None:
     memory = absolute_row("P6 worker RSS", 110.5, 36.3, RSS)
-    lines = section_lines("worker", [Section("P6: idle memory", [memory])], "RESULTS_WORKER.md")
+    lines = section_lines("worker", [Section("P6: idle memory", [memory])])
     assert miss_notes(lines) == []
