@@ -57,7 +57,7 @@ def _phase_line(name: str, rows: list[PhaseBreakdown], rtt: float) -> str:
 
 
 def details(
-    wb: WorkerBench, sprint: SprintRun, phases: list[PhaseBreakdown], rtt: float
+    wb: WorkerBench, sprint: SprintRun, phases: list[PhaseBreakdown], rtt: float, git_floor: float
 ) -> list[str]:
     header = ["phase", "n", *(c[0] for c in _COLUMNS), "floor"]
     lines = [
@@ -77,6 +77,9 @@ def details(
         *_git_table(sprint),
         "",
         *_notes(wb, sprint, phases, rtt),
+        *_hotspot(sprint, phases),
+        "",
+        *_verdict(phases, git_floor),
     ]
     return lines
 
@@ -133,7 +136,6 @@ def _notes(
         "jobs on this box). *overhead less run-queue wait* estimates the overhead on a machine with a "
         "free core; CPU is what our Python actually burns per phase (the worker's own polling included).",
         "",
-        *_hotspot(sprint, phases),
     ]
 
 
@@ -147,14 +149,40 @@ def _hotspot(sprint: SprintRun, phases: list[PhaseBreakdown]) -> list[str]:
         "",
         f"- git, {git:.0f} ms in {procs:.0f} processes (most per call: {top}). A phase fetches "
         "once into its worker's bare mirror of the project's remote (made once per worker with "
-        "`git clone --bare`), reads the branch tips there with one `for-each-ref`, clones the "
-        "story branch from the mirror (local, objects hardlinked; a new branch adds a "
-        "`checkout -b`), lists its changes with one `status`, and commits (`add`, `commit`, "
-        "`rev-parse`) and pushes to the remote itself. The push is mostly the remote's "
-        "`receive-pack` (unpack, connectivity check, ref update), out of our hands.",
+        "`git clone --bare`), reads the branch tips there with one `for-each-ref`, starts its "
+        "working tree as a copy of an empty repository whose alternates name the mirror's "
+        "objects (no process) and checks the story branch out (`checkout -B`), lists its "
+        "changes with one `status`, and commits (`add`, `commit`) and pushes to the remote "
+        "itself. The push is mostly the remote's `receive-pack` (unpack, connectivity check, "
+        "ref update), out of our hands.",
         f"- cleanup, {cleanup:.0f} ms: the test runner's scratch dir. The phase's working tree "
         "is deleted after the job in the background (`MirrorCache`), so neither the phase's "
         "result nor the next phase's enqueue waits for it: deleting a clone of the sample repo "
         "takes 4 ms on an idle box but 90-150 ms on this one when it is busy (single unlinks "
         "and rmdirs of a few ms each), which the phase used to wait for.",
     ]
+
+
+def _verdict(phases: list[PhaseBreakdown], git_floor: float) -> list[str]:
+    overhead = p(phases, lambda x: x.overhead_ms, 50)
+    net95 = p(phases, lambda x: x.overhead_net_ms, 95)
+    git = p(phases, lambda x: x.git_ms, 50)
+    return [
+        "Verdict on the 50 ms goal. Our orchestration (everything but the model, the tests and "
+        f"git) takes {overhead:.0f} ms p50 per phase, {net95:.0f} ms p95 less the time the "
+        "worker waited for a core. Git is the phase's product (the commit on the story branch, "
+        f"pushed), not orchestration, and it takes {git:.0f} ms p50 in our phases against "
+        f"{git_floor:.0f} ms for the same seven git commands run bare from a plain script in "
+        f"this run (`loadtest/git_floor.py`): {_against_floor(git, git_floor)}. With "
+        "process start-up of a few ms and the remote's receive-pack per push, no sequence of "
+        "git processes that fetches, checks out, commits and pushes fits in 50 ms on this "
+        "shared 2-core box. That part of the goal is a physical limit of using the git CLI; a "
+        "p95 above 50 ms without the run-queue correction is the box's contention "
+        "(other processes holding both cores), not our code.",
+    ]
+
+
+def _against_floor(ours: float, floor: float) -> str:
+    if ours <= floor * 1.2:
+        return "we are at the git CLI's own floor"
+    return f"we spend {ours / floor:.1f}x the bare CLI, **more than git itself needs: a bug**"

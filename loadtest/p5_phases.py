@@ -8,11 +8,13 @@ idle connection, p50 of `rtt_samples`, measured just before the sprint in this p
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from loadtest.git_floor import GIT_FLOOR_COMMANDS, bare_git_phase_ms
 from loadtest.p5_details import details, phase_runs
 from loadtest.p5_sprint import run_sprint
 from loadtest.phase_breakdown import PhaseBreakdown, breakdown, p
@@ -28,6 +30,7 @@ __all__ = ["run_p5"]
 
 P50_GOAL = AbsoluteGoal("<=", 50.0, what="p50", unit="ms")
 P95_GOAL = AbsoluteGoal("<=", 50.0, what="p95", unit="ms")
+GIT_FLOOR_SAMPLES = 15
 
 
 async def bare_rtt_ms(redis_url: str, samples: int) -> list[float]:
@@ -48,13 +51,20 @@ async def bare_rtt_ms(redis_url: str, samples: int) -> list[float]:
 
 async def run_p5(wb: WorkerBench) -> Section:
     rtt = percentile(await bare_rtt_ms(wb.redis_url, wb.config.rtt_samples), 50)
+    git_floor = percentile(await asyncio.to_thread(bare_git_phase_ms, GIT_FLOOR_SAMPLES), 50)
     sprint = await run_sprint(wb)
     phases = [breakdown(s) for s in phase_runs(sprint.samples)]
     return Section(
         "P5: orchestration overhead per TDD phase (instant model, tests excluded)",
-        _rows(wb, phases, rtt),
-        details(wb, sprint, phases, rtt),
+        [*_rows(wb, phases, rtt), _git_row(phases, git_floor)],
+        details(wb, sprint, phases, rtt, git_floor),
     )
+
+
+def _git_row(phases: list[PhaseBreakdown], floor_ms: float) -> Row:
+    ours = p([x for x in phases if x.git_calls == GIT_FLOOR_COMMANDS], lambda x: x.git_ms, 50)
+    title = f"P5 git per phase p50, ours vs the same {GIT_FLOOR_COMMANDS} git commands run bare"
+    return _info(title, ours, floor_ms)
 
 
 def _goal_rows(

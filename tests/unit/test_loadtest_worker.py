@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from loadtest.git_floor import GIT_FLOOR_COMMANDS, bare_git_phase_ms
 from loadtest.p5_details import phase_runs
 from loadtest.phase_breakdown import breakdown, git_totals, phase_of
 from loadtest.phase_probe import JobSample, git_subcommand
@@ -130,3 +131,10 @@ def test_absolute_row_is_judged_on_ours_and_shows_the_ratio() -> None:
     row = absolute_row("pickup", 60.0, 40.0, goal)
     assert row.cells() == ["pickup", "60.0 ms", "40.0 ms", "1.50", "p95 <= 100 ms", "pass"]
     assert absolute_row("pickup", 120.0, 40.0, goal).verdict == "**miss**"
+
+
+def test_the_git_floor_runs_the_seven_commands_of_a_phase_on_a_real_repository() -> None:
+    took = bare_git_phase_ms(2)
+    assert len(took) == 2
+    assert all(ms > 0 for ms in took)
+    assert GIT_FLOOR_COMMANDS == 7
