@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.domain.commands import COMMANDS
@@ -38,6 +40,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, _args_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RedisConnectionError, _store_unavailable)
+    app.add_exception_handler(RedisTimeoutError, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -143,6 +147,18 @@ def _unparsable(cause: BaseException) -> str:
     if isinstance(cause, RecursionError):
         return "it is nested too deeply"
     return f"{type(cause).__name__}: {cause}"[:200]
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Redis unreachable (a restart, a failover): 503, and the connection stays open (an
+    unhandled error makes uvicorn close it after the 500, breaking the client's next request)."""
+    log.warning("store_unavailable", path=request.url.path, error=type(exc).__name__)
+    body = {
+        "type": "store_unavailable",
+        "message": "Redis is unreachable, so nothing was acknowledged. Retry after Retry-After "
+        "seconds; a write sent again with the same Idempotency-Key applies at most once.",
+    }
+    return error_response(request, 503, body, {"Retry-After": "1"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
