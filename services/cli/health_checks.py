@@ -110,6 +110,7 @@ def check_discord(redis: Redis) -> Check:
         holder = cast("str | None", redis.get(keys.lease(keys.GATEWAY_LEASE)))
         clients = _clients(redis)
         beat = _last_beat(redis)
+        link = _discord_link(redis)
     except RedisError as exc:
         return Check("discord", Status.UNKNOWN, f"not checked: {exc}")
     pods = _gateway_pods(clients) if clients is not None else set()
@@ -117,7 +118,34 @@ def check_discord(redis: Redis) -> Check:
         if not pods:
             return Check("discord", Status.ABSENT, "not configured: no gateway is running")
         return Check("discord", Status.FAIL, f"{len(pods)} gateway pod(s) connected, none leads")
-    return _leader(Grant.parse(holder), clients, len(pods), beat)
+    leader = _leader(Grant.parse(holder), clients, len(pods), beat)
+    return leader if leader.status is not Status.OK else _with_link(leader, link)
+
+
+def _with_link(leader: Check, link: dict[str, Any]) -> Check:
+    """The leader's own report of its Discord connection, when its duty connects to Discord
+    (the heartbeat duty of dev and tests reports none)."""
+    if not link:
+        return leader
+    data = dict(leader.data)
+    if link.get("token") != str(data["fence"]):
+        detail = f"leader {data['leader']} has not reported a Discord connection yet"
+        return Check("discord", Status.FAIL, detail, data)
+    data.update(discord=link["state"], discord_since_s=link["age_s"])
+    state = f"Discord {link['state']} for {link['age_s']} s"
+    if link["state"] != "ready":
+        return Check("discord", Status.FAIL, f"leader {data['leader']}: {state}", data)
+    return Check("discord", Status.OK, f"{leader.detail}; {state}", data)
+
+
+def _discord_link(redis: Redis) -> dict[str, Any]:
+    """What the leader's Discord duty last reported (state, term token, age), or {}."""
+    fields = cast("dict[str, str]", redis.hgetall(keys.GATEWAY_DISCORD))
+    if not fields:
+        return {}
+    seconds, _ = cast("tuple[int, int]", redis.time())
+    age_s = max(0, seconds - int(fields.get("since", seconds)))
+    return {"state": fields.get("state"), "token": fields.get("token"), "age_s": age_s}
 
 
 def _leader(

@@ -18,6 +18,8 @@ __all__ = [
     "DISCORD_BOUND_PROJECTS",
     "DISCORD_REST_BUCKET",
     "GATEWAY_BEACON",
+    "GATEWAY_DISCORD",
+    "GATEWAY_DISCORD_LOG",
     "GATEWAY_IDENTIFY_STREAK",
     "GATEWAY_LEASE",
     "IDEMPOTENCY_TTL_S",
@@ -176,6 +178,8 @@ def lease_handoff(name: str) -> str:
 # Gateway guards. The IDENTIFY counters share the `{gateway}` tag (one Lua script updates both);
 # event claims are single-key and spread over the cluster.
 GATEWAY_BEACON = f"{PREFIX}:gateway:beacon"  # stream: one entry per second from the leader
+GATEWAY_DISCORD = f"{PREFIX}:{{gateway:discord}}"  # hash: the leader's Discord connection
+GATEWAY_DISCORD_LOG = f"{PREFIX}:{{gateway:discord}}:log"  # stream: its last changes, newest last
 GATEWAY_IDENTIFY_STREAK = f"{PREFIX}:{{gateway}}:identify:streak"  # IDENTIFYs without a quiet gap
 
 

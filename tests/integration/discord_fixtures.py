@@ -99,6 +99,7 @@ async def discord_stack(
     *,
     executor: Executor = execute,
     token_ttl_s: float = 15 * 60.0,
+    term: Term | None = None,
     **discord: Any,
 ) -> AsyncIterator[DiscordStack]:
     redis = create_redis(redis_url, "awf-test-discord")
@@ -107,7 +108,7 @@ async def discord_stack(
             fake.world.add_role(name)
         settings = discord_settings(config_file, redis_url, fake, **discord)
         duty = DiscordDuty(settings, redis, executor=executor, token_ttl_s=token_ttl_s)
-        await duty.start(long_term())
+        await duty.start(term or long_term())
         try:
             await fake.wait_until_ready(READY_S)
             yield DiscordStack(fake, duty, redis, settings)

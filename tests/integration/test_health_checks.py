@@ -80,6 +80,30 @@ async def test_a_lease_whose_holder_has_no_connection_fails(
     assert (check.status, check.detail) == (Status.FAIL, f"leader {OWNER} is not connected")
 
 
+async def test_the_leaders_own_report_of_its_discord_connection_decides(
+    redis: Redis, redis_url: str, sync_redis: SyncRedis
+) -> None:
+    fence = await lead(redis)
+    leader = connection(redis_url, gateway_client_name(OWNER))
+    try:
+        report = {"owner": OWNER, "token": str(fence - 1), "state": "ready", "since": "0"}
+        sync_redis.hset(keys.GATEWAY_DISCORD, mapping=report)  # the previous leader's
+        stale = check_discord(sync_redis)
+        sync_redis.hset(keys.GATEWAY_DISCORD, mapping={"token": str(fence), "state": "connected"})
+        connecting = check_discord(sync_redis)
+        sync_redis.hset(keys.GATEWAY_DISCORD, "state", "ready")
+        ready = check_discord(sync_redis)
+    finally:
+        leader.close()
+    assert stale.status is Status.FAIL
+    assert stale.detail == f"leader {OWNER} has not reported a Discord connection yet"
+    assert connecting.status is Status.FAIL
+    assert connecting.detail.startswith(f"leader {OWNER}: Discord connected for ")
+    assert ready.status is Status.OK, ready.detail
+    assert ready.data["discord"] == "ready"
+    assert "; Discord ready for " in ready.detail
+
+
 def test_gateway_pods_with_no_leader_fail(redis_url: str, sync_redis: SyncRedis) -> None:
     standby = connection(redis_url, gateway_client_name("pod-1:77:def456"))
     try:

@@ -22,6 +22,7 @@ import httpx
 import structlog
 
 from services.gateway.discord.background import Background, rest_bucket
+from services.gateway.discord.connection import ConnectionRecorder, DiscordLink
 from services.gateway.discord.delivery import TOKEN_TTL_S
 from services.gateway.discord.hikari_bucket import route_through
 from services.gateway.discord.inflight import InFlight
@@ -78,6 +79,7 @@ class DiscordDuty:
         self._inflight: InFlight | None = None
         self._ssl = httpx.create_ssl_context()  # loads the CA bundle once per process, not per term
         self._background: Background | None = None
+        self._link: ConnectionRecorder | None = None
 
     async def start(self, term: Term) -> None:
         await self.stop()
@@ -94,6 +96,9 @@ class DiscordDuty:
         sessions = SessionCounter(guard)
         self._bot = self._new_bot(token, lambda payload: _take(term, inflight, payload), sessions)
         route_through(self._bot, bucket)  # hikari's own calls (GET /gateway/bot) take tokens too
+        self._link = ConnectionRecorder(self._redis, term)
+        await self._link.record(DiscordLink.CONNECTING)
+        self._link.subscribe(self._bot)
         await self._bot.start(check_for_updates=False, shard_ids=[0], shard_count=1)
         log.info("discord_started", fence=term.grant.token)
 
@@ -102,6 +107,9 @@ class DiscordDuty:
         bot, self._bot = self._bot, None
         if bot is not None and bot.is_alive:
             await bot.close()
+        link, self._link = self._link, None
+        if link is not None:
+            await link.record(DiscordLink.DISCONNECTED)
         inflight, self._inflight = self._inflight, None
         if inflight is not None:
             await inflight.drain()
