@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -14,6 +16,7 @@ from redis.asyncio import Redis
 from services.api.board import TimelineHub, board_hub, board_routers, links_router
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
+from services.api.flat_routes import add_routes_flat
 from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.api.observed import ObservedMiddleware
 from services.api.routes import API_PREFIX, api_routers, health_router
@@ -59,18 +62,33 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+@asynccontextmanager
+async def _drains(app: FastAPI, hub: TimelineHub) -> AsyncIterator[None]:
+    """``app.state.begin_drain()``, callable from a signal handler: ends the board's streams."""
+    loop = asyncio.get_running_loop()
+    app.state.begin_drain = lambda: loop.call_soon_threadsafe(hub.end_streams)
+    try:
+        yield
+    finally:
+        app.state.begin_drain = _nothing_to_drain
+
+
+def _nothing_to_drain() -> None:
+    return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     redis_url = _require_redis_url(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         redis = create_redis(redis_url, client_name="awf.api")
         queue = await create_queue(redis_url)
         store = Store(redis)
         http = httpx.AsyncClient(timeout=_DISCORD_TIMEOUT_S)
         try:
-            async with board_hub(redis_url, settings) as hub:
+            async with board_hub(redis_url, settings) as hub, _drains(app, hub):
                 yield State(
                     settings=settings,
                     store=store,
@@ -93,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for router in api_routers:
-        app.include_router(router, prefix=API_PREFIX)
+        add_routes_flat(app, router, API_PREFIX)
     app.include_router(discord_interactions_router, prefix=API_PREFIX)
     app.include_router(links_router, prefix=API_PREFIX)
     for router in board_routers:
