@@ -12,6 +12,7 @@ import sys
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from services.api.app import create_app
@@ -31,7 +32,7 @@ def main() -> None:
         sys.exit(str(exc))
     _freeze_startup_objects()
     _exit_cleanly_after_drain()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.api.host,
         port=settings.api.port,
@@ -39,6 +40,22 @@ def main() -> None:
         access_log=False,
         timeout_graceful_shutdown=settings.api.drain_timeout_s,
     )
+    _DrainingServer(config, app).run()
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn's server; on SIGTERM/SIGINT it also ends the board's event streams, which
+    would otherwise keep their connections, and the drain, open until its timeout."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self._app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        begin_drain = getattr(self._app.state, "begin_drain", None)
+        if begin_drain is not None:
+            begin_drain()
+        super().handle_exit(sig, frame)
 
 
 def _freeze_startup_objects() -> None:

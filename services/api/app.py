@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -60,18 +61,33 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+@asynccontextmanager
+async def _drains(app: FastAPI, hub: TimelineHub) -> AsyncIterator[None]:
+    """``app.state.begin_drain()``, callable from a signal handler: ends the board's streams."""
+    loop = asyncio.get_running_loop()
+    app.state.begin_drain = lambda: loop.call_soon_threadsafe(hub.end_streams)
+    try:
+        yield
+    finally:
+        app.state.begin_drain = _nothing_to_drain
+
+
+def _nothing_to_drain() -> None:
+    return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     redis_url = _require_redis_url(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         redis = create_redis(redis_url, client_name="awf.api")
         queue = await create_queue(redis_url)
         store = Store(redis)
         http = httpx.AsyncClient(timeout=_DISCORD_TIMEOUT_S)
         try:
-            async with board_hub(redis_url, settings) as hub:
+            async with board_hub(redis_url, settings) as hub, _drains(app, hub):
                 yield State(
                     settings=settings,
                     store=store,

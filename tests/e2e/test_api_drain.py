@@ -15,6 +15,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from services.api.board.stream import RETRY_MS
 from shared.domain.commands import Role
 from shared.platform.auth import mint_token
 from shared.state import keys
@@ -76,3 +77,35 @@ async def test_sigterm_stops_accepting_finishes_the_request_in_flight_and_exits_
 
     assert response.status_code == 201, response.text
     assert await redis.exists(keys.project("drained"))
+
+
+async def test_sigterm_ends_open_board_streams_at_once_instead_of_waiting_out_the_drain(
+    redis: Redis, redis_url: str, tmp_path: Path
+) -> None:
+    secret = secrets.token_urlsafe(36)
+    config = f"api: {{drain_timeout_s: {DRAIN_TIMEOUT_S}, board_stream_max_s: 600}}\n"
+    replica = start_replica(redis_url, secret, tmp_path, "streaming", config)
+    token = mint_token(secret, "alice", Role.ADMIN, timedelta(hours=1))
+    try:
+        wait_ready(replica)
+        async with httpx.AsyncClient(
+            base_url=replica.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            body = {"repo_url": "/srv/git/watched.git", "id": "watched"}
+            assert (await client.post("/api/v1/projects", json=body)).status_code == 201
+            async with client.stream("GET", "/board/p/watched/events") as stream:
+                assert stream.status_code == 200
+                lines = stream.aiter_lines()
+                assert await anext(lines) == f"retry: {RETRY_MS}"  # the stream is open
+                replica.process.send_signal(signal.SIGTERM)
+                signalled = time.monotonic()
+                rest = [line async for line in lines]  # ends when the replica ends it
+            ended_after_s = time.monotonic() - signalled
+        exit_code = replica.process.wait(timeout=DRAIN_TIMEOUT_S + 10)
+        exited_after_s = time.monotonic() - signalled
+    finally:
+        stop_all([replica])
+    assert all(line in ("", ": keep-alive") for line in rest), rest
+    # not held until api.drain_timeout_s: the stream ended, then the process, well before it
+    assert ended_after_s < DRAIN_TIMEOUT_S / 2, ended_after_s
+    assert (exit_code, exited_after_s < DRAIN_TIMEOUT_S / 2) == (0, True), exited_after_s

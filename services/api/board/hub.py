@@ -77,6 +77,7 @@ class TimelineHub:
         self._max_streams, self._queue_size, self._block_ms = max_streams, queue_size, block_ms
         self._topics: dict[str, _Topic] = {}
         self._streams = 0
+        self._draining = False
 
     @property
     def streams(self) -> int:
@@ -88,6 +89,8 @@ class TimelineHub:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, project_ids: list[str]) -> AsyncIterator[Subscription]:
+        if self._draining:
+            raise HubFull("this replica is shutting down")
         if self._streams >= self._max_streams:
             raise HubFull(f"this replica already serves {self._streams} board streams")
         sub = Subscription(asyncio.Queue(self._queue_size + 1))
@@ -100,6 +103,15 @@ class TimelineHub:
             self._streams -= 1
             for pid in project_ids:
                 await self._leave(pid, sub)
+
+    def end_streams(self) -> None:
+        """The replica is draining: end every stream now (browsers reconnect with their last
+        event id, to another replica) and open no new one; open streams would otherwise hold
+        the drain until its timeout."""
+        self._draining = True
+        for topic in self._topics.values():
+            for sub in topic.subscribers:
+                sub.close()
 
     async def aclose(self) -> None:
         for pid in list(self._topics):
