@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AlreadyDecided",
     "AlreadyExists",
     "AppError",
     "BadRequest",
@@ -74,6 +75,12 @@ class InvalidTransition(AppError):
 
     status_code = 409
     error_type = "invalid_transition"
+
+
+class AlreadyDecided(InvalidTransition):
+    """An approval was decided before this decision arrived; nothing changed."""
+
+    error_type = "already_decided"
 
 
 class CapacityExceeded(AppError):

@@ -608,12 +608,13 @@ CASES = [
         f"{P}/approvals/approval-deadbeef/approve",
         "approval-deadbeef is not waiting for approval",
     ),
-    not_found(
-        "approve-decided",
+    Bad(
+        "409-approve-decided",
         "POST",
         f"{P}/commands",
-        "is not waiting for approval",
-        "--status proposed",
+        409,
+        "already_decided",
+        ("is not waiting for approval: alice already decided it (approved)", "Nothing changed"),
         json=cmd("approve", {"ids": ["{approved}"]}),
     ),
     not_found(

@@ -184,7 +184,7 @@ async def test_20_concurrent_approvals_of_one_story_decide_once(
     assert statuses(replayed) == {200: 20}
     assert len({r.content for r in replayed}) == 1, "every replay returns the first body"
     assert Counter(r.headers["Idempotent-Replayed"] for r in replayed) == {"true": 19, "false": 1}
-    assert statuses(raced) == {200: 1, 404: 19}, "the losers learn it is no longer pending"
+    assert statuses(raced) == {200: 1, 409: 19}, "the losers learn it was decided first"
     assert all("not waiting for approval" in r.json()["message"] for r in raced if r.is_error)
     approvals = expect(await api.get(f"{P}/approvals", params={"status": "all"}), 200)["items"]
     assert [(a["status"], a["version"]) for a in approvals] == [("approved", 2)] * 2

@@ -18,7 +18,7 @@ from shared.domain.models import (
 from shared.domain.scrum import SystemEvent
 from shared.domain.tdd import MAX_ATTEMPTS, CycleStatus, TDDCycle
 from shared.jobs.specs import merge_job
-from shared.platform.errors import InvalidTransition, NotFound
+from shared.platform.errors import AlreadyDecided, InvalidTransition, NotFound
 from shared.state import keys
 from shared.workflow import budgets, cycles
 from shared.workflow.repo import backlog_score, next_sequence
@@ -180,11 +180,19 @@ async def _approval_for(ctx: CommandContext, some_id: str) -> Approval:
     approval = None
     if approval_id:
         approval = await ctx.tx.get(Approval, keys.entity(pid, "approval", approval_id))
-    if approval is None or approval.status is not ApprovalStatus.PENDING:
+    if approval is None:
         raise NotFound(
             f"{some_id} is not waiting for approval. "
             "See pending stories with /backlog view --status proposed.",
             ids=[some_id],
+        )
+    if approval.status is not ApprovalStatus.PENDING:
+        raise AlreadyDecided(
+            f"{some_id} is not waiting for approval: {approval.decided_by or 'the system'} "
+            f"already decided it ({approval.status.value}). Nothing changed.",
+            ids=[some_id],
+            status=approval.status.value,
+            decided_by=approval.decided_by,
         )
     return approval
 
