@@ -74,6 +74,7 @@ def test_no_command_outside_the_table_except_local_tools() -> None:
         "board",
         "health",
         "backup",
+        "decrypt-backup",
         "restore",
         "export",
         "import",
