@@ -15,10 +15,16 @@ __all__ = ["miss_notes"]
 
 _WHY = {
     "P1": (
-        "Compare the server-CPU-per-request row: when ours needs more CPU per request than "
-        "0.8 of the floor's, the read path itself is the cost (auth, middleware, validation); "
-        "when the runs were limited by the machine (see the CPU columns), both sides lost to "
-        "other jobs."
+        "Ours is the whole request path the floor leaves out, all of it in one process per "
+        "replica: the bearer-token check as a FastAPI dependency (a second dependency solve per "
+        "request), three ASGI middlewares (request id, the request's span and RED metrics, the "
+        "body limit) and the ETag. The server-CPU-per-request row is the capacity ratio; it "
+        "does not depend on what else ran on the box. Runs limited by the machine (see the CPU "
+        "columns: other jobs) squeeze both sides and pull the throughput ratio towards 1; runs "
+        "limited by the server show the real one. Cut so far: the span is started without the "
+        "SDK's context managers, the metrics' label children are kept, and the resource routes "
+        "sit on the app's own router (FastAPI 0.165 walks into every included router per "
+        "request)."
     ),
     "P6": (
         "The worker bench splits each phase's time (its P5 in the worker section below): the overhead "
