@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loadtest.summary import IssueLine, goal_counts, summary_markdown
 
-__all__ = ["BenchOutcome", "demoted", "loadavg", "machine_lines", "render"]
+__all__ = ["BenchOutcome", "code_version", "demoted", "loadavg", "machine_lines", "render"]
 
 _PACKAGES = (
     "fastapi",
@@ -68,6 +68,31 @@ def _version_of(command: list[str]) -> str:
     return done.stdout.strip() or done.stderr.strip()
 
 
+def code_version() -> str:
+    """The commit measured: this checkout's HEAD (and whether files differ from it), else
+    `AWF_LOADTEST_COMMIT` for a run from an exported tree (`git archive`)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        given = os.environ.get("AWF_LOADTEST_COMMIT")
+        return f"commit `{given}` (an exported tree)" if given else "not a git checkout"
+    return f"commit `{head}`" + (", with uncommitted changes" if dirty else "")
+
+
 def machine_lines(load_at_start: str) -> list[str]:
     from shared.platform.embedded_redis import find_valkey_server
 
@@ -85,6 +110,7 @@ def machine_lines(load_at_start: str) -> list[str]:
         f"- Store: {_version_of([str(find_valkey_server()), '--version'])}, private, no "
         "persistence, loopback TCP",
         f"- {_version_of(['git', '--version'])}",
+        f"- Code: {code_version()}",
         f"- Packages: {', '.join(versions)}",
     ]
 

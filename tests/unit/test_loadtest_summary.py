@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from loadtest import combined_report
 from loadtest.__main__ import selected_benches
 from loadtest.bench_discord import SummaryRow
 from loadtest.combined_report import BenchOutcome, render
@@ -148,3 +149,16 @@ def test_no_miss_no_notes() -> None:
     memory = absolute_row("P6 worker RSS", 110.5, 36.3, RSS)
     lines = section_lines("worker", [Section("P6: idle memory", [memory])])
     assert miss_notes(lines) == []
+
+
+def test_code_version_outside_a_checkout_names_the_given_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_git(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(combined_report.subprocess, "run", no_git)
+    monkeypatch.setenv("AWF_LOADTEST_COMMIT", "0123abcd")
+    assert combined_report.code_version() == "commit `0123abcd` (an exported tree)"
+    monkeypatch.delenv("AWF_LOADTEST_COMMIT")
+    assert combined_report.code_version() == "not a git checkout"
