@@ -157,7 +157,7 @@ def test_code_version_outside_a_checkout_names_the_given_commit(
     def no_git(*args: object, **kwargs: object) -> None:
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(combined_report.subprocess, "run", no_git)
+    monkeypatch.setattr("loadtest.combined_report.subprocess.run", no_git)
     monkeypatch.setenv("AWF_LOADTEST_COMMIT", "0123abcd")
     assert combined_report.code_version() == "commit `0123abcd` (an exported tree)"
     monkeypatch.delenv("AWF_LOADTEST_COMMIT")
