@@ -31,7 +31,7 @@ class BenchConfig:
     samples: int = 150  # AWF_BENCH_SAMPLES: P2 sequential requests per command and size
     plan_samples: int = 30  # AWF_BENCH_PLAN_SAMPLES: P2 sprint plans (one restore each)
     idle_s: float = 5.0  # AWF_BENCH_IDLE_S: P7 idle time before the memory reading
-    budget_s: float = 170.0  # AWF_BENCH_BUDGET_S: the whole bench is cancelled after this
+    budget_s: float = 240.0  # AWF_BENCH_BUDGET_S: the whole bench is cancelled after this
     request_timeout_s: float = 10.0  # AWF_BENCH_REQUEST_TIMEOUT_S
     results: Path = _DEFAULT_RESULTS  # AWF_BENCH_RESULTS: where the markdown report goes
     profile_dir: Path | None = None  # AWF_BENCH_PROFILE_DIR: run each server under cProfile
