@@ -15,7 +15,7 @@ from typing import Any
 
 from arq.worker import Worker
 
-from services.worker.health import HealthKeyWorker
+from services.worker.outage import OutageTolerantWorker
 
 __all__ = ["DRAIN", "create_draining_worker", "draining", "start_draining"]
 
@@ -42,7 +42,7 @@ def start_draining(worker: Worker, signum: signal.Signals) -> None:
 def create_draining_worker(settings_cls: type, *, handle_signals: bool = True) -> Worker:
     """An arq worker whose SIGTERM/SIGINT drain it as above (``handle_signals=False``: only
     ``start_draining`` does, for in-process tests)."""
-    worker = HealthKeyWorker.from_settings(
+    worker = OutageTolerantWorker.from_settings(
         settings_cls, ctx={DRAIN: asyncio.Event()}, handle_signals=handle_signals
     )
     if handle_signals:  # in place of arq's handlers
