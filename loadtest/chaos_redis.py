@@ -10,6 +10,7 @@ and return, and whether the sprint still reaches its review.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class RedisKillResult:
     aof_bytes: int
     api_back_after_restart_s: float  # first 2xx after the restart
     worker_restarts: list[Restart]
+    worker_back_after_restart_s: float  # until a worker polled Redis again
     kill_at: float
     restart_at: float
     sprint_state: str | None
@@ -76,13 +78,15 @@ async def _kill_and_verify(config: ChaosConfig, stack: ChaosStack, users: Users)
     await asyncio.sleep(config.down_s)
     restart_s = await asyncio.to_thread(stack.valkey.start)
     restart_at = time.monotonic() - restart_s
+    worker_back = asyncio.create_task(stack.worker_back())
     await asyncio.sleep(_AFTER_RESTART_S)
     side_stop.set()
     await asyncio.gather(*side)
     state, done_at = await _sprint_end(users, restart_at + config.sprint_timeout_s)
     sprint_stop.set()
     await approver
-    return await _verify(stack, users, kill_at, restart_at, restart_s, state, done_at)
+    result = await _verify(stack, users, kill_at, restart_at, restart_s, state, done_at)
+    return dataclasses.replace(result, worker_back_after_restart_s=await worker_back - restart_at)
 
 
 async def _sprint_end(users: Users, deadline: float) -> tuple[str | None, float]:
@@ -122,6 +126,7 @@ async def _verify(
         aof_bytes=sum(f.stat().st_size for f in aof.glob("*")) if aof.exists() else 0,
         api_back_after_restart_s=(min(back) - restart_at) if back else math.nan,
         worker_restarts=list(stack.restarts),
+        worker_back_after_restart_s=math.nan,
         kill_at=kill_at,
         restart_at=restart_at,
         sprint_state=state,

@@ -22,6 +22,7 @@ __all__ = ["ChaosStack", "Restart", "chaos_stack"]
 
 _WORKER_CONFIG = "agents: {max_turns: 12, test_timeout_s: 60}\n"
 _CONNECTED = "redis_version="  # arq logs the server's INFO once its pool is connected
+_BACK = '"redis_reachable_again"'  # services.worker.outage, when the same process polls again
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,19 @@ class ChaosStack:
             self.worker.start()
             connected = await _connected(self.worker)
             self.restarts.append(Restart(exited_at, code, connected))
+
+    async def worker_back(self, timeout_s: float = 120.0) -> float:
+        """When (time.monotonic()) a worker polled Redis again after the outage: the same process
+        (it logs so) or one the supervisor restarted (its pool connected); NaN after timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.restarts:
+                restart = self.restarts[-1]
+                return restart.exited_at + restart.connected_after_s
+            if _BACK in self.worker.log_tail(400):
+                return time.monotonic()
+            await asyncio.sleep(0.05)
+        return float("nan")
 
 
 async def _connected(worker: ChildProcess, timeout_s: float = 60.0) -> float:
