@@ -44,6 +44,8 @@ class Journal:
     writes: list[tuple[str, float]] = field(default_factory=list)  # story id, answered at
     ok_at: list[float] = field(default_factory=list)  # when each 2xx arrived
     not_durable: int = 0  # 503s: a decision stored whose fsync was not confirmed
+    decision_ms: list[float] = field(default_factory=list)  # acknowledged decisions' latency
+    write_ms: list[float] = field(default_factory=list)  # acknowledged plain writes' latency
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Users:
         url, key = f"{API}/projects/{project}/commands", idempotency_key()
         answer = await self.post(url, body, key)
         if answer.ok:  # nothing to decide is a 409: a 2xx decided something
+            self.journal.decision_ms.append((answer.answered_at - answer.sent_at) * 1000)
             ack = Ack(url, body, key, answer.body["result"], answer.answered_at)
             self.journal.decisions.append(ack)
         return answer
@@ -110,6 +113,7 @@ class Users:
             answer = await _paced(self.post(url, body, idempotency_key()), 1 / rate)
             if answer.ok:
                 self.journal.writes.append((answer.body["result"]["story_id"], answer.answered_at))
+                self.journal.write_ms.append((answer.answered_at - answer.sent_at) * 1000)
 
     async def approve_sprint(self, stop: asyncio.Event) -> None:
         """Approve whatever the sprint parks for a human (phase results, the merge)."""

@@ -32,14 +32,17 @@ a fresh Idempotency-Key. `AWF_CHAOS_KILL_AFTER_S` after the sprint starts Valkey
 `AWF_CHAOS_DOWN_S` later it is started again on the same port and data directory. Afterwards
 every acknowledged decision is sent again with its key and must replay its first answer (a lost
 one would be applied anew, or refused); every acknowledged plain write must be in Redis; the
-sprint must still reach its review.
+sprint must still reach its review. While Valkey is down the API answers 503 `store_unavailable`
+with Retry-After, and the worker logs `redis_unreachable` and polls again once Valkey answers
+(`services/worker/outage.py`; past 120 s of outage it exits for its supervisor).
 
 Decisions answer only once `WAITAOF 1 0` confirms the AOF holds them (`shared/state/aof.py`).
 A SIGKILL of the server process loses nothing that `write()` already handed to the kernel, and
-Valkey writes the AOF buffer before it answers clients, so plain writes survive it too: the
-everysec window (up to about a second, two when the disk stalls) is what a machine crash or power
-loss would cost plain writes, and that cannot be played on this box. WAITAOF covers that case for
-decisions.
+Valkey writes the AOF buffer to the file before it sends replies (with everysec it may postpone
+that write by up to 2 s while a background fsync is still running, on a stalling disk), so plain
+writes survived it here too: the everysec window (about a second of writes not yet fsynced) is
+what a machine crash or power loss would cost plain writes, and that cannot be played on this
+box. WAITAOF covers that case for decisions.
 
 **API.** A private Valkey (no persistence) and two `python -m services.api` replicas. Half of
 `AWF_CHAOS_CONCURRENCY` clients write (`backlog add_story`, each bumping the project's version,

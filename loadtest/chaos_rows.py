@@ -10,6 +10,7 @@ from loadtest.chaos_bundled import GatewayKillResult, WorkerKillResult
 from loadtest.chaos_http import Kind
 from loadtest.chaos_redis import RedisKillResult
 from loadtest.discord_failover import failover_stats
+from loadtest.stats import percentile
 
 __all__ = ["Row", "api_rows", "gateway_rows", "redis_rows", "worker_rows"]
 
@@ -34,6 +35,12 @@ def _s(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{seconds:.2f} s"
 
 
+def _ms(samples: list[float]) -> str:
+    if not samples:
+        return "n/a"
+    return f"{percentile(samples, 50):.0f} / {percentile(samples, 95):.0f} ms"
+
+
 def _broken(errors: dict[str, int]) -> str:
     return ", ".join(f"{name}: {n}" for name, n in sorted(errors.items())) or "none"
 
@@ -50,20 +57,22 @@ def redis_rows(r: RedisKillResult) -> list[Row]:
     rows = [
         ("acknowledged decisions lost", f"{r.decisions_lost} of {len(j.decisions)}", "0",
          r.decisions_lost == 0),
+        ("latency p50 / p95: decisions (WAITAOF) vs plain writes",
+         f"{_ms(j.decision_ms)} vs {_ms(j.write_ms)}", "measured", None),
         ("acknowledged plain writes lost", f"{r.writes_lost} of {len(j.writes)}", "measured", None),
         ("… of those acknowledged in the last 1 s before the kill",
          f"{r.writes_lost_in_window} of {r.writes_in_window}", "measured", None),
         ("oldest lost write, before the kill", _s(r.oldest_lost_s) if r.writes_lost else "none",
          "measured", None),
-        ("Valkey restart to PONG (AOF loaded)", f"{_s(r.restart_s)} ({r.aof_bytes / 1024:.0f} KiB AOF)",
+        ("Valkey start to PONG (AOF loaded)", f"{_s(r.restart_s)} ({r.aof_bytes / 1024:.0f} KiB AOF)",
          "-", None),
-        ("API answering 2xx again, after the restart", _s(r.api_back_after_restart_s), "-", None),
+        ("API answering 2xx again, from Valkey's start", _s(r.api_back_after_restart_s), "-", None),
         ("answers during the outage: 5xx / cut off / not_durable 503",
          f"{counts[Kind.SERVER_ERROR]} / {counts[Kind.IN_FLIGHT]} / {j.not_durable} "
          f"({_broken(j.tally.server_errors)})", "-", None),
-        ("worker polling Redis again, after the restart",
+        ("worker polling Redis again, from Valkey's start",
          f"{_s(r.worker_back_after_restart_s)}: {worker}", "-", None),
-        ("sprint reached its review, after the restart",
+        ("sprint reached its review, from Valkey's start",
          _s(r.sprint_done_after_restart_s) if r.sprint_state == "SPRINT_REVIEW"
          else f"no (still {r.sprint_state})", "yes", r.sprint_state == "SPRINT_REVIEW"),
     ]  # fmt: skip
