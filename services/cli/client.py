@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from types import TracebackType
 from typing import Any, Self
@@ -13,14 +14,17 @@ from shared.domain.commands import Command
 __all__ = ["ApiClient", "ApiError", "ApiUnreachable"]
 
 _TIMEOUT = httpx.Timeout(15.0, connect=3.0)
+_ATTEMPTS = 3  # a 503 (Redis restarting, a decision's fsync unconfirmed) is sent again...
+_MAX_WAIT_S = 5.0  # ...after its Retry-After, at most this long, with the same Idempotency-Key
 
 
 class ApiError(Exception):
     """The API answered with an error status; ``body`` is its JSON error document."""
 
-    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+    def __init__(self, status_code: int, body: dict[str, Any], retry_after_s: float = 1.0) -> None:
         self.status_code = status_code
         self.body = body
+        self.retry_after_s = retry_after_s
         super().__init__(self.message)
 
     @property
@@ -65,9 +69,15 @@ class ApiClient:
             else "/api/v1/commands"
         )
         headers = {"Idempotency-Key": str(uuid.uuid4())} if command.mutating else {}
-        return self.request(
-            "POST", path, json={"command": command.name, "args": args}, headers=headers
-        )
+        body = {"command": command.name, "args": args}
+        for _ in range(1, _ATTEMPTS):
+            try:
+                return self.request("POST", path, json=body, headers=headers)
+            except ApiError as exc:
+                if exc.status_code != 503:
+                    raise
+                time.sleep(min(exc.retry_after_s, _MAX_WAIT_S))
+        return self.request("POST", path, json=body, headers=headers)  # its error is the answer
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -79,7 +89,8 @@ class ApiClient:
             raise ApiUnreachable(self.base_url, exc) from exc
         body = _json_body(response)
         if response.is_error:
-            raise ApiError(response.status_code, body if isinstance(body, dict) else {})
+            wait = _retry_after(response.headers.get("Retry-After"))
+            raise ApiError(response.status_code, body if isinstance(body, dict) else {}, wait)
         return body
 
     def close(self) -> None:
@@ -95,6 +106,14 @@ class ApiClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _retry_after(header: str | None) -> float:
+    """Retry-After in seconds (the API sends a number); 1 s when absent or a date."""
+    try:
+        return max(0.0, float(header)) if header else 1.0
+    except ValueError:
+        return 1.0
 
 
 def _json_body(response: httpx.Response) -> Any:
