@@ -20,6 +20,7 @@ from shared.agents.tool_specs import tool_params
 from shared.agents.tools import ToolContext, execute_tool
 from shared.agents.workspace import Workspace
 from shared.domain import gates
+from shared.domain.budgets import model_cost_usd
 from shared.domain.evidence import PhaseEvidence, TestRun
 from shared.domain.models import ProjectMode
 from shared.observability import metrics
@@ -177,10 +178,9 @@ class PhaseRunner:
     def _account(self, outcome: PhaseOutcome, agent: AgentRun) -> None:
         outcome.input_tokens = agent.input_tokens
         outcome.output_tokens = agent.output_tokens
-        outcome.cost_usd = (
-            agent.input_tokens * self.price_in_per_mtok
-            + agent.output_tokens * self.price_out_per_mtok
-        ) / 1_000_000
+        outcome.cost_usd = model_cost_usd(
+            agent.input_tokens, agent.output_tokens, self.price_in_per_mtok, self.price_out_per_mtok
+        )
         metrics.AGENT_COST.labels(agent.agent_type).inc(outcome.cost_usd)
         criteria = agent.structured.get("set_acceptance_criteria", {}).get("criteria")
         if outcome.evidence.gate_passed and isinstance(criteria, list):

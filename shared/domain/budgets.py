@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["BudgetCaps", "BudgetScope", "Usage", "crossed"]
+__all__ = ["BudgetCaps", "BudgetScope", "Usage", "crossed", "model_cost_usd"]
 
 
 class BudgetScope(StrEnum):
@@ -63,3 +63,10 @@ def crossed(
                 f"The {scope.value} {what} {fmt.format(used)} is over its cap {fmt.format(cap)}.",
             )
     return None
+
+
+def model_cost_usd(
+    input_tokens: int, output_tokens: int, price_in_per_mtok: float, price_out_per_mtok: float
+) -> float:
+    """What the tokens cost at the price table's USD per million tokens."""
+    return (input_tokens * price_in_per_mtok + output_tokens * price_out_per_mtok) / 1_000_000

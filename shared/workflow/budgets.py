@@ -16,7 +16,7 @@ from shared.workflow import system
 if TYPE_CHECKING:
     from shared.state.store import Transaction
 
-__all__ = ["Hold", "charge_in", "hold_in", "usage_of", "waive_in"]
+__all__ = ["Hold", "charge_agent_in", "charge_in", "hold_in", "usage_of", "waive_in"]
 
 Hold = tuple[BudgetScope, str]
 
@@ -39,6 +39,18 @@ async def charge_in(
         project_cost_usd=float(raw.get("project:cost", 0)) + cost_delta,
     )
     return crossed(usage, caps, _waived(raw, cycle.story_id, sprint_id))
+
+
+def charge_agent_in(
+    tx: Transaction, project_id: str, agent_type: str, cost: float, sprint_id: str | None = None
+) -> None:
+    """Agent work that belongs to no story (the backlog agent's proposals, the data agent's
+    review): charged to the project, and to ``sprint_id`` when it is that sprint's work. A
+    phase's next charge checks the caps against these totals too."""
+    fields = ["project:cost", f"agent:{agent_type}:cost"]
+    fields += [f"sprint:{sprint_id}:cost"] if sprint_id else []
+    for field in fields:
+        _increment(tx, keys.usage(project_id), field, cost)
 
 
 async def hold_in(tx: Transaction, moved: TDDCycle, hold: Hold) -> None:

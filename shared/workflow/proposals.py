@@ -9,6 +9,7 @@ from shared.domain.commands import Role
 from shared.domain.models import Epic, Project
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
+from shared.workflow import budgets
 from shared.workflow.context import Actor, CommandContext, Limits
 from shared.workflow.handlers.epics import propose_story
 from shared.workflow.repo import require
@@ -22,9 +23,14 @@ AGENT_ACTOR = Actor("agent:backlog", Role.MEMBER)
 
 
 async def add_proposals(
-    store: Store, project_id: str, epic_id: str, stories: list[ProposedStory]
+    store: Store,
+    project_id: str,
+    epic_id: str,
+    stories: list[ProposedStory],
+    cost_usd: float = 0.0,
 ) -> list[str]:
-    """Add the proposals once per epic; a repeated job finds them there and adds nothing."""
+    """Add the proposals once per epic, and charge what the agent cost; a repeated job finds
+    them there and adds (and charges) nothing."""
 
     async def body(tx: Transaction) -> list[str]:
         project = await require(tx, Project, keys.project(project_id), f"Project {project_id}")
@@ -34,6 +40,7 @@ async def add_proposals(
             return epic.proposed_story_ids
         ctx = CommandContext(tx=tx, project=project, actor=AGENT_ACTOR, limits=Limits())
         ids = [await propose_story(ctx, epic_id, s) for s in stories]
+        budgets.charge_agent_in(tx, project_id, "backlog", cost_usd)
         tx.put(epic_key, epic.touched(proposed_story_ids=ids))
         saved = tx.put(keys.project(project_id), project.touched())
         timeline.append(

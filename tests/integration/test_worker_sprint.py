@@ -83,6 +83,12 @@ async def story(pool: Pool, story_id: str) -> Story:
     return found
 
 
+async def usage_of(pool: Pool) -> dict[str, float]:
+    """What the project was charged, by field (project, sprint:<id>, agent:<type> costs)."""
+    raw: dict[str, str] = await pool.store.redis.hgetall(keys.usage(PID))  # type: ignore[misc]
+    return {field: float(value) for field, value in raw.items()}
+
+
 async def cycle_of(pool: Pool, s: Story) -> TDDCycle:
     assert s.tdd_cycle_id
     found = await pool.store.get(TDDCycle, cycles.cycle_key(PID, s.tdd_cycle_id))
@@ -99,6 +105,9 @@ async def test_an_epic_becomes_proposed_stories_from_the_backlog_agent(
     assert [s.title for s in stories] == ["Add two numbers", "Subtract two numbers"]
     assert all(s.acceptance_criteria for s in stories)
     assert await backlog_ids(pool.store, PID) == []  # nothing enters the backlog unapproved
+    usage = await usage_of(pool)
+    assert usage["agent:backlog:cost"] > 0  # the backlog agent's work is charged
+    assert usage["project:cost"] == usage["agent:backlog:cost"]
 
 
 async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
@@ -132,6 +141,12 @@ async def test_a_sprint_runs_every_story_through_tdd_on_its_branch(
     assert reviewed.review_summary.startswith("Sprint summary:")
     assert reviewed.review_metrics["completed_stories"] == 2
     assert reviewed.review_metrics["gate_refusals"] == 0
+    usage = await usage_of(pool)
+    phases_cost = sum([(await cycle_of(pool, await story(pool, i))).cost_usd for i in ids])
+    assert usage["agent:data:cost"] > 0  # the review's narration is the sprint's work too
+    sprint_cost = phases_cost + usage["agent:data:cost"]
+    assert usage[f"sprint:{reviewed.id}:cost"] == pytest.approx(sprint_cost)
+    assert usage["project:cost"] == pytest.approx(sprint_cost + usage["agent:backlog:cost"])
     events = [e.command for e in await timeline_events(pool.store, PID)]
     assert events.count("tool") > 0
     assert fake_model.stats()["calls"] > 0

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.worker.deps import deps
+from services.worker.pricing import cost_of
 from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable, run_agent
 from shared.agents.roles import ROLES, RoleName
@@ -63,7 +64,8 @@ async def propose_backlog(ctx: dict[str, Any], project_id: str, epic_id: str) ->
         except ProviderUnavailable as exc:
             raise retry_later(ctx, exc) from exc
     stories = _stories(run.structured.get(ToolName.PROPOSE_STORIES, {}))
-    return len(await add_proposals(d.store, project_id, epic_id, stories)) if stories else 0
+    cost = cost_of(run, d.settings.agents)
+    return len(await add_proposals(d.store, project_id, epic_id, stories, cost)) if stories else 0
 
 
 def _stories(raw: dict[str, Any]) -> list[ProposedStory]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from services.worker.deps import WorkerDeps, deps
+from services.worker.pricing import cost_of
 from services.worker.retrying import retry_later
 from shared.agents.loop import ProviderUnavailable, run_agent
 from shared.agents.review_summary import (
@@ -26,6 +27,7 @@ from shared.agents.task import AgentTask, render_task
 from shared.domain.models import Sprint, utcnow
 from shared.state import keys, timeline
 from shared.state.timeline import TimelineEvent
+from shared.workflow import budgets
 from shared.workflow.queries import stories_by_id
 
 if TYPE_CHECKING:
@@ -52,14 +54,15 @@ async def review_sprint(ctx: dict[str, Any], project_id: str, sprint_id: str) ->
     stories = await stories_by_id(d.store, project_id, sprint.story_ids)
     events = await _sprint_events(d, project_id, sprint.start_date)
     brief = build_review_brief(sprint, stories, events, as_of=utcnow())
+    cost = 0.0
     try:
-        text = await _narrate(d, project_id, brief)
+        text, cost = await _narrate(d, project_id, brief)
     except ProviderUnavailable as exc:
         if int(ctx.get("job_try", 1)) < MAX_TRIES:
             raise retry_later(ctx, exc) from exc
         log.warning("review_without_model", project_id=project_id, sprint_id=sprint_id)
         text = fallback_summary(brief)
-    await _save(d, project_id, sprint_id, text, brief)
+    await _save(d, project_id, sprint_id, text, brief, cost)
     return "reviewed"
 
 
@@ -78,7 +81,9 @@ async def _sprint_events(
     return kept
 
 
-async def _narrate(d: WorkerDeps, project_id: str, brief: ReviewBrief) -> str:
+async def _narrate(d: WorkerDeps, project_id: str, brief: ReviewBrief) -> tuple[str, float]:
+    """The data agent's summary (the numbers' own when it says nothing), and its cost."""
+
     async def no_tools(name: str, raw: object) -> tuple[str, bool, dict[str, Any]]:
         return f"No tools in the review; {name} is not available.", True, {"tool": name}
 
@@ -93,11 +98,11 @@ async def _narrate(d: WorkerDeps, project_id: str, brief: ReviewBrief) -> str:
         max_turns=2,
         agent_type=RoleName.DATA.value,
     )
-    return run.final_text.strip() or fallback_summary(brief)
+    return run.final_text.strip() or fallback_summary(brief), cost_of(run, d.settings.agents)
 
 
 async def _save(
-    d: WorkerDeps, project_id: str, sprint_id: str, text: str, brief: ReviewBrief
+    d: WorkerDeps, project_id: str, sprint_id: str, text: str, brief: ReviewBrief, cost: float
 ) -> None:
     key = keys.entity(project_id, "sprint", sprint_id)
 
@@ -117,5 +122,6 @@ async def _save(
             payload={"sprint_id": sprint_id, "summary": text[:2_000]},
         )
         timeline.append(tx, project_id, event)
+        budgets.charge_agent_in(tx, project_id, RoleName.DATA.value, cost, sprint_id)
 
     await d.store.atomic(body)
