@@ -18,8 +18,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from services.api.app import create_app
+from services.api.board.decide import Decision, decide
+from services.api.board.session import BoardUser
+from services.api.commanding import Commands
 from shared.domain.commands import Role
 from shared.domain.models import Approval, ApprovalStatus, ScrumState
+from shared.jobs.queue import create_queue
 from shared.platform.auth import mint_token
 from shared.platform.embedded_redis import EmbeddedRedis
 from shared.platform.redis import create_redis
@@ -159,3 +163,27 @@ async def test_the_api_answers_503_with_retry_after(
             retried = await http.post(url, json=body, headers=headers)
     assert retried.status_code == 200, retried.text
     assert retried.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_a_board_decision_not_yet_on_disk_says_so_and_pressing_again_confirms_it(
+    aof_server: EmbeddedRedis, aof_redis: Redis
+) -> None:
+    store = Store(aof_redis)
+    pid, story = await pending_one(store)
+    found = await store.get_many(Approval, await aof_redis.keys(keys.entity(pid, "approval", "*")))
+    approval_id = next(a.id for a in found if a is not None and a.subject_id == story)
+    queue = await create_queue(aof_server.url)
+    try:
+        commands = Commands(store, QUICK, queue)
+        user = BoardUser("paula", Role.APPROVER, csrf="")
+        pressed = Decision(pid, approval_id, "approve", version=1, reason="", form_key="form-1")
+        await aof_redis.config_set("appendfsync", "no")
+        unconfirmed = await decide(commands, store, user, pressed)
+        await aof_redis.config_set("appendfsync", "everysec")
+        confirmed = await decide(commands, store, user, pressed)  # the same form, pressed again
+    finally:
+        await queue.aclose()
+    assert (unconfirmed.ok, unconfirmed.status_code) == (False, 503)
+    assert unconfirmed.message.startswith("Recorded as approved, but the store has not yet")
+    assert (confirmed.ok, confirmed.message) == (True, f"Approved {approval_id}.")
+    assert await approval_status(store, pid, story) is ApprovalStatus.APPROVED

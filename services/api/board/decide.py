@@ -15,6 +15,7 @@ from shared.domain.commands import COMMANDS
 from shared.domain.models import Approval
 from shared.platform.errors import InvalidTransition, NotFound, PreconditionFailed
 from shared.state import keys
+from shared.workflow.decisions import DecisionNotDurable
 from shared.workflow.executor import authorize
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ __all__ = ["Decision", "Verdict", "decide"]
 Action = Literal["approve", "reject"]
 _LOST = (PreconditionFailed, InvalidTransition, NotFound)
 _DONE = {"approve": "Approved", "reject": "Rejected"}
+_NOT_CONFIRMED = (
+    "Recorded as {done}, but the store has not yet confirmed it is on disk. Press again in a "
+    "moment to confirm: the decision is applied once, whatever you press."
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ async def decide(commands: Commands, store: Store, user: BoardUser, d: Decision)
         )
     except _LOST as exc:
         return await _already_decided(store, key, exc)
+    except DecisionNotDurable:
+        return Verdict(False, _NOT_CONFIRMED.format(done=_DONE[d.action].lower()), 503)
     return Verdict(True, f"{_DONE[d.action]} {d.approval_id}.")
 
 
