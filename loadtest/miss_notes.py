@@ -31,8 +31,8 @@ _WHY = {
         "columns exclude the model and the tests but include the wait for a core while pytest, "
         "git and other jobs hold both cores of this box; *less run-queue wait* is the same "
         "overhead without that wait, and *overhead + git* adds the phase's git processes "
-        "(fetch, clone from the worker's mirror, status, commit, push: process start-up on a "
-        "busy 2-core machine is most of it). Not changed here: the worker tier's phase "
+        "(fetch, clone from the worker's mirror, status, commit, push; the worker section's "
+        "git table gives each one's share). Not changed here: the worker tier's phase "
         "overhead is its own work item."
     ),
 }
@@ -54,7 +54,7 @@ def miss_notes(lines: Sequence[IssueLine]) -> list[str]:
 
 def _context(item: str, lines: Sequence[IssueLine]) -> str:
     quoted = [
-        f"{line.measurement} {line.ours}"
+        f"{line.measurement} {line.ours} vs {line.floor}"
         for line in lines
         if line.item == item and (line.verdict == "pass" or line.verdict == "info")
     ]
