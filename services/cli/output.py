@@ -19,12 +19,17 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def _unwrapped(console: Console) -> bool:
+    """Piped output keeps each message on one line, whatever the width: paths stay greppable."""
+    return not console.is_terminal
+
+
 def success(message: str) -> None:
-    out.print(f"[green]✔ {escape(message)}[/green]")
+    out.print(f"[green]✔ {escape(message)}[/green]", soft_wrap=_unwrapped(out))
 
 
 def error(message: str) -> None:
-    err_console.print(f"[red]✘ {escape(message)}[/red]")
+    err_console.print(f"[red]✘ {escape(message)}[/red]", soft_wrap=_unwrapped(err_console))
 
 
 def api_error(status_code: int, body: dict[str, Any]) -> None:
