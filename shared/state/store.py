@@ -32,12 +32,15 @@ Op = Callable[["Pipeline"], Any]
 
 
 class Transaction:
-    """Reads watch their keys; writes are buffered until `commit`."""
+    """Reads watch their keys; writes are buffered until `commit`, and a read of a document the
+    transaction already wrote returns that write (two steps of one command that touch the same
+    story or project build on each other instead of the second undoing the first)."""
 
     def __init__(self, pipe: Pipeline) -> None:
         self._pipe = pipe
         self._ops: list[Op] = []
         self._watched: set[str] = set()
+        self._written: dict[str, str] = {}  # what `put` buffered: later reads see it
 
     async def watch(self, *keys: str) -> None:
         new = [k for k in keys if k not in self._watched]
@@ -46,20 +49,20 @@ class Transaction:
             self._watched.update(new)
 
     async def get(self, model: type[E], key: str) -> E | None:
-        await self.watch(key)
-        raw = await self._pipe.get(key)
+        raw = await self.get_raw(key)
         return None if raw is None else model.model_validate_json(raw)
 
     async def get_raw(self, key: str) -> str | None:
         await self.watch(key)
         raw: str | None = await self._pipe.get(key)
-        return raw
+        return self._written.get(key, raw)
 
     async def get_many(self, model: type[E], keys: Sequence[str]) -> list[E | None]:
         if not keys:
             return []
         await self.watch(*keys)
         raws = await self._pipe.mget(list(keys))
+        raws = [self._written.get(k, r) for k, r in zip(keys, raws, strict=True)]
         return [None if r is None else model.model_validate_json(r) for r in raws]
 
     @property
@@ -70,7 +73,7 @@ class Transaction:
     def put(self, key: str, doc: E) -> E:
         """Buffer a write of `doc` with its version bumped; returns the stored document."""
         stored = doc.model_copy(update={"version": doc.version + 1})
-        payload = stored.model_dump_json()
+        payload = self._written[key] = stored.model_dump_json()
         self._ops.append(lambda p: p.set(key, payload))
         return stored
 

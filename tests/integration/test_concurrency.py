@@ -34,7 +34,7 @@ from tests.factories import (
 )
 
 if TYPE_CHECKING:
-    from shared.state.store import Store
+    from shared.state.store import Store, Transaction
 
 pytestmark = pytest.mark.integration
 
@@ -366,3 +366,30 @@ async def test_concurrent_start_and_stop_keep_the_active_set_consistent(store: S
         if (status is ProjectStatus.ACTIVE) != holds_slot:
             broken.append((status, holds_slot))
     assert broken == []
+
+
+async def test_a_transaction_reads_what_it_already_wrote(store: Store) -> None:
+    """Two steps of one command on the same document build on each other: the second reads
+    the first's buffered write (version included), and the commit keeps both changes."""
+    key = keys.entity("p", "story", "story-1")
+    await store.atomic(lambda tx: _put(tx, key, Story(id="story-1", project_id="p", title="A")))
+
+    async def two_steps(tx: Transaction) -> tuple[int, int]:
+        first = await tx.get(Story, key)
+        assert first is not None
+        tx.put(key, first.touched(priority=1))
+        second, both = await tx.get(Story, key), await tx.get_many(Story, [key, key + "x"])
+        assert second is not None
+        assert both == [second, None]
+        saved = tx.put(key, second.touched(points=5))
+        return first.version, saved.version
+
+    before, after = await store.atomic(two_steps)
+    stored = await store.get(Story, key)
+    assert stored is not None
+    assert (stored.priority, stored.points, stored.version) == (1, 5, after)
+    assert after == before + 2
+
+
+async def _put(tx: Transaction, key: str, story: Story) -> None:
+    tx.put(key, story)
