@@ -39,6 +39,7 @@ class WorkerDeps:
             wall_s=agents.test_timeout_s,
             cpu_s=int(agents.test_timeout_s),
             memory_mb=agents.test_memory_mb,
+            disabled_plugins=tuple(agents.test_disabled_plugins),
         )
 
     @property

