@@ -13,6 +13,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import pytest
@@ -114,9 +115,21 @@ class Pool:
     async def until(
         self, what: Callable[[], Awaitable[bool]], timeout_s: float = 90.0, step_s: float = 0.1
     ) -> None:
-        async with asyncio.timeout(timeout_s):
-            while not await what():
-                await asyncio.sleep(step_s)
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not await what():
+                    await asyncio.sleep(step_s)
+        except TimeoutError:
+            raise TimeoutError(f"not reached in {timeout_s} s\n{self.running_jobs()}") from None
+
+    def running_jobs(self) -> str:
+        """Where each job still running is waiting: the stack of its task, for a timeout's report."""
+        lines = []
+        for number, worker in enumerate(self.workers):
+            for job_id, task in worker.tasks.items():
+                lines.append(f"worker {number} job {job_id}:")
+                lines += [f"  {where}" for where in _await_chain(task.get_coro())]
+        return "\n".join(lines) or "no job running"
 
     async def until_value(
         self, what: Callable[[], Awaitable[T | None]], timeout_s: float = 90.0
@@ -185,3 +198,16 @@ def phase_commits(repo: Path, story_id: str) -> list[str]:
         timeout=30,
     ).stdout
     return [line.split(":")[1].split(" - ")[0].strip() for line in reversed(log.splitlines())]
+
+
+def _await_chain(awaitable: Any) -> list[str]:
+    """file:line function of each coroutine a task is suspended in, outermost first."""
+    chain: list[str] = []
+    while awaitable is not None and len(chain) < 60:
+        frame: FrameType | None = getattr(awaitable, "cr_frame", None)
+        if frame is None:
+            chain.append(repr(awaitable)[:200])
+            break
+        chain.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaitable = getattr(awaitable, "cr_await", None)
+    return chain
