@@ -183,7 +183,10 @@ def test_bad_yaml_value_names_the_key_and_the_rule(tmp_path: Path) -> None:
 
 def test_disabled_test_plugins_are_plugin_names(tmp_path: Path) -> None:
     good = _write(tmp_path / "good.yml", "agents:\n  test_disabled_plugins: [xdist, my.plugin]\n")
-    assert load_settings(good, awf_env="test").agents.test_disabled_plugins == ["xdist", "my.plugin"]
+    assert load_settings(good, awf_env="test").agents.test_disabled_plugins == [
+        "xdist",
+        "my.plugin",
+    ]
     bad = _write(tmp_path / "bad.yml", "agents:\n  test_disabled_plugins: ['x; rm -rf /']\n")
     assert _error(bad, awf_env="test").startswith(
         "agents.test_disabled_plugins.0: String should match pattern"
