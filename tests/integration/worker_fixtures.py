@@ -123,13 +123,16 @@ class Pool:
             raise TimeoutError(f"not reached in {timeout_s} s\n{self.running_jobs()}") from None
 
     def running_jobs(self) -> str:
-        """Where each job still running is waiting: the stack of its task, for a timeout's report."""
-        lines = []
-        for number, worker in enumerate(self.workers):
-            for job_id, task in worker.tasks.items():
-                lines.append(f"worker {number} job {job_id}:")
-                lines += [f"  {where}" for where in _await_chain(task.get_coro())]
-        return "\n".join(lines) or "no job running"
+        """Where each job still running is waiting, for a timeout's report: the coroutines of
+        every task of this loop suspended in our code (arq runs a job in a task of its own)."""
+        running = [job for worker in self.workers for job in worker.tasks]
+        lines = [f"running jobs: {running or 'none'}"]
+        for task in asyncio.all_tasks():
+            chain = _await_chain(task.get_coro())
+            if any("/services/" in where or "/shared/" in where for where in chain):
+                lines.append(f"task {task.get_name()}:")
+                lines += [f"  {where}" for where in chain]
+        return "\n".join(lines)
 
     async def until_value(
         self, what: Callable[[], Awaitable[T | None]], timeout_s: float = 90.0
