@@ -168,8 +168,8 @@ async def give_back(store: Store, cycle: TDDCycle) -> None:
 
     async def body(tx: Transaction) -> None:
         current = await tx.get(TDDCycle, cycle_key(cycle.project_id, cycle.id))
-        if current is None or current.fence != cycle.fence:
-            return
+        if current is None or not _still_taken_by(current, cycle):
+            return  # aborted, blocked or retaken meanwhile: nothing of this job's to return
         tx.put(cycle_key(cycle.project_id, cycle.id), _given_back(current, cycle))
 
     await store.atomic(body)
@@ -182,9 +182,7 @@ async def hand_over(store: Store, cycle: TDDCycle, reason: str) -> JobSpec | Non
 
     async def body(tx: Transaction) -> JobSpec | None:
         current = await tx.get(TDDCycle, cycle_key(cycle.project_id, cycle.id))
-        if current is None or current.fence != cycle.fence:
-            return None
-        if current.status is not CycleStatus.RUNNING and not _paused_under(current, cycle):
+        if current is None or not _still_taken_by(current, cycle):
             return None
         queued = tx.put(
             cycle_key(cycle.project_id, cycle.id), _given_back(current, cycle, run=current.run + 1)
@@ -256,6 +254,12 @@ async def abort_in(tx: Transaction, project_id: str, cycle_id: str | None) -> No
         return
     tx.put(cycle_key(project_id, cycle.id), cycle.touched(status=CycleStatus.ABORTED))
     _event(tx, project_id, "tdd abort", {"cycle_id": cycle.id, "story_id": cycle.story_id})
+
+
+def _still_taken_by(current: TDDCycle, job: TDDCycle) -> bool:
+    """The phase is still the job's: running under its fence, or paused while it ran."""
+    running = current.status is CycleStatus.RUNNING and current.fence == job.fence
+    return running or _paused_under(current, job)
 
 
 def _paused_under(current: TDDCycle, job: TDDCycle) -> bool:

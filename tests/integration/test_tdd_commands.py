@@ -158,6 +158,16 @@ async def test_a_provider_give_back_while_paused_stays_paused(store: Store) -> N
     assert await cycles.take(store, pid, taken.id, taken.run) is None
 
 
+async def test_a_provider_give_back_after_an_abort_leaves_the_cycle_aborted(store: Store) -> None:
+    pid, (first, _) = await sprint_with_cycles(store)
+    taken = await take_current(store, pid, first)
+    await run(store, "tdd abort", {"story_id": first}, project_id=pid)
+    await cycles.give_back(store, taken)
+    assert (await cycle(store, pid, taken.id)).status is CycleStatus.ABORTED
+    assert await cycles.hand_over(store, taken, "draining") is None
+    assert (await cycle(store, pid, taken.id)).status is CycleStatus.ABORTED
+
+
 async def test_resume_before_the_running_job_records_lets_it_carry_on(store: Store) -> None:
     pid, (first, _) = await sprint_with_cycles(store)
     taken = await take_current(store, pid, first)
