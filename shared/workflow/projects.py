@@ -99,11 +99,11 @@ async def _register(
             raise AlreadyExists(
                 f"Project id {project_id!r} is taken; pass another --id.", project_id=project_id
             )
+        listed_at = time.time()  # in the same MULTI: a registered project is always listed
+        tx.call(lambda p: p.zadd(keys.PROJECTS, {project_id: listed_at}, nx=True))
         return project, {"created": True, "project_id": project_id}
 
-    outcome = await change_project(store, "project register", project_id, args, request, create)
-    await store.redis.zadd(keys.PROJECTS, {project_id: time.time()}, nx=True)
-    return outcome
+    return await change_project(store, "project register", project_id, args, request, create)
 
 
 async def _start_stop(
