@@ -147,6 +147,9 @@ class EmbeddedRedis:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                # a terminal's Ctrl-C reaches only us: the server stays up while the services
+                # we started drain, and stops last, on our SIGTERM
+                process_group=0,
             )
             if self._wait_ready(process, port):
                 self._process, self._port = process, port

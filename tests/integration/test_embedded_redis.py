@@ -109,6 +109,16 @@ def test_stop_kills_the_process(tmp_path: Path) -> None:
         _ = server.url
 
 
+def test_a_terminal_ctrl_c_to_our_group_leaves_the_server_to_our_stop(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path, appendonly=False)
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    assert os.getpgid(pid) == pid != os.getpgid(0)  # its own group: a group's SIGINT misses it
+    server.stop()
+    assert not _pid_exists(pid)
+
+
 async def test_appendonly_writes_an_aof_that_survives_a_restart(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path, appendonly=True) as server:
         redis = create_redis(server.url, "test-aof")
