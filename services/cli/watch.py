@@ -57,17 +57,57 @@ def watch(
 
 
 def watch_sprint(client: ApiClient, project_id: str, timeout_s: float, interval_s: float) -> str:
-    """Redraw until the project leaves SPRINT_ACTIVE for good; returns the last state."""
+    """Follow until the project leaves SPRINT_ACTIVE for good; returns the last state.
+
+    On a terminal the table is redrawn in place; piped (a log, CI, `tee`), each change is a
+    line of its own as it happens and the final table follows."""
+    if not output.out.is_terminal:
+        return _follow_in_lines(client, project_id, timeout_s, interval_s)
     deadline = time.monotonic() + timeout_s
     scrum_state = ""
     with Live(console=output.out, refresh_per_second=4, transient=False) as live:
         while time.monotonic() < deadline:
             scrum_state, overview = _poll(client, project_id)
             live.update(_view(project_id, scrum_state, overview))
-            if scrum_state in _DONE_STATES or scrum_state in _STOP_STATES:
+            if _settled(scrum_state):
                 break
             time.sleep(interval_s)
     return scrum_state
+
+
+def _follow_in_lines(
+    client: ApiClient, project_id: str, timeout_s: float, interval_s: float
+) -> str:
+    deadline = time.monotonic() + timeout_s
+    scrum_state = ""
+    overview: dict[str, Any] = {}
+    printed: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        scrum_state, overview = _poll(client, project_id)
+        lines = {"": _head(project_id, scrum_state, overview).plain}
+        lines |= {str(row["story_id"]): _row_line(row) for row in overview.get("rows") or []}
+        for key, line in lines.items():
+            if printed.get(key) != line:
+                output.out.print(line, soft_wrap=True, markup=False)
+                printed[key] = line
+        if _settled(scrum_state):
+            break
+        time.sleep(interval_s)
+    output.out.print(overview_table(overview.get("rows") or []))
+    return scrum_state
+
+
+def _settled(scrum_state: str) -> bool:
+    return scrum_state in _DONE_STATES or scrum_state in _STOP_STATES
+
+
+def _row_line(row: dict[str, Any]) -> str:
+    status = str(row.get("status") or row.get("story_status") or "")
+    phase, attempt = row.get("phase") or "-", row.get("attempt") or "-"
+    line = f"  {row['story_id']} {str(row['title'])[:40]!r}: {phase} {status}, attempt {attempt}"
+    line += f", tests {_tests(row)}, {row.get('tokens') or 0:,} tokens"
+    refusal = str(row.get("last_refusal") or "")[:60]
+    return line + (f", last refusal: {refusal}" if refusal else "")
 
 
 def _poll(client: ApiClient, project_id: str) -> tuple[str, dict[str, Any]]:
@@ -77,9 +117,13 @@ def _poll(client: ApiClient, project_id: str) -> tuple[str, dict[str, Any]]:
 
 
 def _view(project_id: str, scrum_state: str, overview: dict[str, Any]) -> Group:
-    counts = ", ".join(f"{n} {s}" for s, n in sorted((overview.get("counts") or {}).items()))
-    head = Text.assemble((f"{project_id}", "bold"), "  ", (scrum_state, "magenta"), f"   {counts}")
+    head = _head(project_id, scrum_state, overview)
     return Group(head, overview_table(overview.get("rows") or []))
+
+
+def _head(project_id: str, scrum_state: str, overview: dict[str, Any]) -> Text:
+    counts = ", ".join(f"{n} {s}" for s, n in sorted((overview.get("counts") or {}).items()))
+    return Text.assemble((f"{project_id}", "bold"), "  ", (scrum_state, "magenta"), f"   {counts}")
 
 
 def overview_table(rows: list[dict[str, Any]]) -> Table:

@@ -52,6 +52,9 @@ def test_demo_runs_a_sprint_with_agents_and_keeps_their_work(
         "private stack stopped",
     ):
         assert line in out, line
+    for title in ("Add two numbers", "Subtract two numbers"):  # piped: progress line by line
+        assert len(set(re.findall(rf"'{title}': ([A-Z_]+) ", out))) >= 3, title  # phases seen
+        assert re.search(rf"'{title}': \w+ done, attempt", out), title
     assert not (Path(awf_env["XDG_STATE_HOME"]) / "awf" / "session.json").exists()
     assert_transcript(out)
     fake_port = int(re.findall(r"fake Discord\s+at\s+http://127\.0\.0\.1:(\d+)", out)[0])
