@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET  # parses our pytest's report, size-capped
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -136,16 +136,19 @@ def _env(scratch: Path) -> dict[str, str]:
     return env
 
 
-def _limiter(limits: TestLimits) -> Callable[[], None]:
+def _limit(pid: int, limits: TestLimits) -> None:
+    """Set the test process' rlimits from here, just after it started (prlimit).
+
+    Not with preexec_fn: that runs Python in the forked child, which can deadlock on a lock
+    another thread of this process held at the fork, and the worker has threads. The limits land
+    while the interpreter is still starting, before any test code, so everything the tests start
+    inherits them; CPU time counts from the process start either way."""
     cpu = max(1, int(limits.cpu_s))
     memory = max(64, int(limits.memory_mb)) * 1024 * 1024
-
-    def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+    with contextlib.suppress(ProcessLookupError):  # already gone: nothing to limit
+        resource.prlimit(pid, resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
+        resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
 
 
 class _Output:
@@ -193,11 +196,11 @@ async def _execute(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_limiter(limits),  # only sets rlimits
         )
     except OSError as exc:  # missing executable, bad cwd, …
         output.feed(f"could not start {argv[0]!r}: {exc}".encode())
         return 127, False, output
+    _limit(proc.pid, limits)
     if proc.stdout is None:  # pragma: no cover - stdout=PIPE always gives a stream
         raise RuntimeError("no stdout pipe")
     reader = asyncio.create_task(_pump(proc.stdout, output, proc.pid))
