@@ -53,8 +53,6 @@ def wait_for_proposals(run: DemoRun) -> None:
 
 def follow_sprint(run: DemoRun) -> None:
     final = watch_sprint(run.client, run.project_id, SPRINT_TIMEOUT_S, 0.5)
-    if not output.out.is_terminal:  # rich's Live leaves its last frame without a newline there
-        output.out.line()
     if final != "SPRINT_REVIEW":
         raise DemoStalled(f"the sprint stopped in {final}, not SPRINT_REVIEW")
 
