@@ -10,8 +10,9 @@ Interpreter: a command starting with ``python`` (``python``, ``python3``, ``pyth
 available whatever is on PATH; a bare ``pytest`` becomes ``sys.executable -m pytest``.
 
 For pytest commands (any argument named ``pytest``) the runner appends ``-p no:cacheprovider``
-(and ``-p no:NAME`` for each of ``TestLimits.disabled_plugins``), ``-o junit_family=xunit1`` and ``--junitxml=<file outside the workspace>`` and parses that report
-into per-test outcomes; other commands are recorded by exit code only.
+(and ``-p no:NAME`` for each of ``TestLimits.disabled_plugins``), ``-o junit_family=xunit1`` and
+``--junitxml=<file outside the workspace>`` and parses that report into per-test outcomes; other
+commands are recorded by exit code only.
 """
 
 from __future__ import annotations
