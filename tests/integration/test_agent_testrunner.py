@@ -12,7 +12,8 @@ import pytest
 
 from services.cli.sample_repo import make_sample_repo
 from shared.agents import testrunner
-from shared.agents.testrunner import TestLimits, classify_failure, parse_junit
+from shared.agents.junit import classify_failure, parse_junit
+from shared.agents.testrunner import TestLimits
 from shared.domain.evidence import FailureKind, Outcome
 
 # Our dev venv carries heavy pytest plugins the sample projects do not need.
