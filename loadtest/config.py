@@ -23,7 +23,7 @@ class BenchConfig:
     warmup_s: float = 1.0  # AWF_BENCH_WARMUP_S: unmeasured load before each throughput run
     concurrency: int = 32  # AWF_BENCH_CONCURRENCY: keep-alive clients in P1
     max_requests: int = 50_000  # AWF_BENCH_REQUESTS: cap per run, whatever the duration
-    rounds: int = 4  # AWF_BENCH_ROUNDS: P1 alternates floor/ours this many times
+    rounds: int = 6  # AWF_BENCH_ROUNDS: P1 alternates floor/ours this many times
     writers: int = 50  # AWF_BENCH_WRITERS: concurrent writers on one project in P3
     inproc_updates: int = 1_500  # AWF_BENCH_INPROC_UPDATES: P3 in-process updates per variant
     small_backlog: int = 10  # AWF_BENCH_SMALL_BACKLOG

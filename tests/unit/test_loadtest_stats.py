@@ -123,7 +123,7 @@ def test_summarize_empty_run() -> None:
 def test_config_defaults_are_the_documented_ones() -> None:
     config = BenchConfig.from_env({})
     assert (config.duration_s, config.concurrency, config.writers) == (4.0, 32, 50)
-    assert (config.rounds, config.only) == (4, "P1,P2,P3,P7")
+    assert (config.rounds, config.only) == (6, "P1,P2,P3,P7")
     assert (config.small_backlog, config.large_backlog) == (10, 10_000)
 
 
