@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 
 import httpx
 
 from loadtest.driver import Driver, LoadResult, RequestSpec
 from loadtest.harness import ServerProcess
 from loadtest.scenario import Bench, Row, Section, cpu_cells, fmt, limited_by
-from loadtest.stats import Goal, ratio
+from loadtest.stats import Goal, percentile, ratio
 
 __all__ = ["GOAL", "run_p1"]
 
@@ -156,13 +155,16 @@ def _paired(runs: list[tuple[int, str, LoadResult]]) -> list[tuple[LoadResult, L
 
 
 def _median(values: list[float]) -> float:
-    known = [v for v in values if not math.isnan(v)]
-    return statistics.median(known) if known else math.nan
+    return percentile(_measured(values), 50)
 
 
 def _spread(values: list[float]) -> str:
-    known = [v for v in values if not math.isnan(v)]
+    known = _measured(values)
     return f"rounds {min(known):.2f}-{max(known):.2f}" if known else "no round measured"
+
+
+def _measured(values: list[float]) -> list[float]:
+    return [v for v in values if not math.isnan(v)]
 
 
 def _cpu_per_request_us(result: LoadResult) -> float:
