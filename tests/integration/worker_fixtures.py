@@ -115,12 +115,10 @@ class Pool:
     async def until(
         self, what: Callable[[], Awaitable[bool]], timeout_s: float = 90.0, step_s: float = 0.1
     ) -> None:
-        try:
-            async with asyncio.timeout(timeout_s):
-                while not await what():
-                    await asyncio.sleep(step_s)
-        except TimeoutError:
-            raise TimeoutError(f"not reached in {timeout_s} s\n{self.running_jobs()}") from None
+        async def reached() -> bool | None:
+            return True if await what() else None
+
+        await self.until_value(reached, timeout_s, step_s)
 
     def running_jobs(self) -> str:
         """Where each job still running is waiting, for a timeout's report: the coroutines of
@@ -135,12 +133,15 @@ class Pool:
         return "\n".join(lines)
 
     async def until_value(
-        self, what: Callable[[], Awaitable[T | None]], timeout_s: float = 90.0
+        self, what: Callable[[], Awaitable[T | None]], timeout_s: float = 90.0, step_s: float = 0.1
     ) -> T:
-        async with asyncio.timeout(timeout_s):
-            while (value := await what()) is None:
-                await asyncio.sleep(0.1)
-            return value
+        try:
+            async with asyncio.timeout(timeout_s):
+                while (value := await what()) is None:
+                    await asyncio.sleep(step_s)
+                return value
+        except TimeoutError:
+            raise TimeoutError(f"not reached in {timeout_s} s\n{self.running_jobs()}") from None
 
     async def project(self, project_id: str) -> Project:
         found = await self.store.get(Project, keys.project(project_id))
