@@ -11,13 +11,13 @@ import httpx
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from redis.asyncio import Redis
+from starlette.routing import BaseRoute, Route
 
 from services.api.board import TimelineHub, board_hub, board_routers, links_router
 from services.api.commanding import Commands
 from services.api.errors import install_error_handlers
 from services.api.flat_routes import add_routes_flat
-from services.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from services.api.observed import ObservedMiddleware
+from services.api.middleware import EdgeMiddleware
 from services.api.routes import API_PREFIX, api_routers, health_router
 from services.api.routes.interactions import router as discord_interactions_router
 from services.api.routes.metrics import router as metrics_router
@@ -109,8 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=_OURS_ONLY,
     )
     install_error_handlers(app)
+    docs = _take_docs_routes(
+        app
+    )  # FastAPI's first; every API request would try them before its own
     for router in api_routers:
         add_routes_flat(app, router, API_PREFIX)
+    app.router.routes.extend(docs)
     app.include_router(discord_interactions_router, prefix=API_PREFIX)
     app.include_router(links_router, prefix=API_PREFIX)
     for router in board_routers:
@@ -119,16 +123,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.monitoring.metrics_collection:
         app.include_router(metrics_router)
     observe_process("api", settings, serve_metrics=False)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.api.max_body_bytes)
-    app.add_middleware(ObservedMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.api.max_body_bytes)
     return app
 
 
 _DISCORD_TIMEOUT_S = 10.0
-# ObservedMiddleware makes the request span (with the route template, the trace id for error
+# EdgeMiddleware makes the request span (with the route template, the trace id for error
 # bodies) and the Prometheus RED metrics; FastAPI's native spans would nest a second one.
 _OURS_ONLY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
+def _take_docs_routes(app: FastAPI) -> list[BaseRoute]:
+    """The OpenAPI document and docs pages' routes, removed from the app's router."""
+    paths = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    docs: list[BaseRoute] = [
+        r for r in app.router.routes if isinstance(r, Route) and r.path in paths
+    ]
+    app.router.routes[:] = [r for r in app.router.routes if r not in docs]
+    return docs
 
 
 def discord_rest(settings: Settings, redis: Redis, http: httpx.AsyncClient) -> DiscordRest:

@@ -680,6 +680,19 @@ CASES = [
     unauthorized("unknown-role", "bad-role", "token is invalid"),
     unauthorized("no-expiry", "no-exp", "token is invalid"),
     unauthorized("alg-none", "alg-none", "token is invalid", "POST"),
+    # the single-document reads check the token inline rather than through a dependency
+    *(
+        Bad(f"401-inline-{name}", "GET", path, 401, "unauthorized", (said,), auth=auth)
+        for name, path in [
+            ("project", P),
+            ("story", f"{P}/stories/story-1a2b3c4d"),
+            ("epic", f"{P}/epics/epic-1a2b3c4d"),
+            ("sprint", f"{P}/sprints/sprint-1a2b3c4d"),
+            ("current-sprint", f"{P}/sprints/current"),
+            ("approval", f"{P}/approvals/approval-1a2b3c4d"),
+        ]
+        for auth, said in [("none", "Missing bearer token"), ("garbage", "token is invalid")]
+    ),
     Bad(
         "401-before-validation",
         "POST",

@@ -527,9 +527,10 @@ async def test_request_ids_are_echoed_and_bounded(api: ApiClient) -> None:
     given = await api.get(f"{API}/projects/nope", headers={"X-Request-ID": "trace-42"})
     assert given.headers["X-Request-ID"] == "trace-42"
     assert expect(given, 404)["request_id"] == "trace-42"
-    too_long = await api.get(f"{API}/projects", headers={"X-Request-ID": "x" * 129})
-    assert len(too_long.headers["X-Request-ID"]) == 32  # replaced by a fresh uuid
+    too_long = await api.get(f"{API}/projects/nope", headers={"X-Request-ID": "x" * 129})
+    assert too_long.headers["X-Request-ID"] == expect(too_long, 404)["trace_id"]  # replaced
     made = await api.get("/livez")
+    assert len(made.headers["X-Request-ID"]) == 32
     assert made.headers["X-Request-ID"] != too_long.headers["X-Request-ID"]
 
 

@@ -31,3 +31,17 @@ def test_flat_routes_refuse_a_router_that_holds_a_router() -> None:
     outer.include_router(inner)
     with pytest.raises(TypeError, match="not an APIRoute"):
         add_routes_flat(FastAPI(), outer, "/api")
+
+
+def test_every_resource_operation_declares_the_bearer_scheme() -> None:
+    """Reads that check the token inline (`VIEWER_INLINE`) say so as the dependency would."""
+    document = _openapi(include=False)
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()  # type: ignore[attr-defined]
+        for method, operation in item.items()
+    ]
+    unsecured = [(p, m) for p, m, op in operations if op.get("security") != [{"HTTPBearer": []}]]
+    assert unsecured == []
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"  # type: ignore[index]
+    assert f"{API_PREFIX}/projects/{{project_id}}" in document["paths"]  # type: ignore[operator]

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from services.api.middleware import RequestIdMiddleware
+from services.api.middleware import EdgeMiddleware
 from services.worker.observed import observed
 from shared.platform.log_files import (
     LOG_FILE_HANDLERS,
@@ -108,7 +108,7 @@ def test_the_file_gets_json_lines_with_request_ids_even_when_stderr_is_console(
         structlog.get_logger("awf.test").info("handled", api_key="k")
         return PlainTextResponse("ok")
 
-    app = RequestIdMiddleware(Starlette(routes=[Route("/", endpoint)]))
+    app = EdgeMiddleware(Starlette(routes=[Route("/", endpoint)]), max_body_bytes=1024)
 
     async def call() -> None:
         transport = httpx.ASGITransport(app=app)

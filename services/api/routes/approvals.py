@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.deps import Approver, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
+from services.api.deps import (
+    VIEWER_INLINE,
+    Approver,
+    CommandsDep,
+    IdempotencyKey,
+    StoreDep,
+    Viewer,
+    viewed_store,
+)
 from services.api.reading import get_document, list_page
 from services.api.responses import errors
 from services.api.routes.commands import ApprovalId, ProjectId
@@ -37,11 +45,16 @@ async def list_approvals(
     return await list_page(store, Approval, project_id, index, "approval", cursor, limit)
 
 
-@router.get("/{approval_id}", response_model=Approval, summary="One approval (ETag = version)")
+@router.get(
+    "/{approval_id}",
+    response_model=Approval,
+    summary="One approval (ETag = version)",
+    openapi_extra=VIEWER_INLINE,
+)
 async def get_approval(
-    project_id: ProjectId, approval_id: ApprovalId, _: Viewer, request: Request
+    project_id: ProjectId, approval_id: ApprovalId, request: Request
 ) -> Response:
-    return await get_document(store_of(request), project_id, "approval", approval_id)
+    return await get_document(viewed_store(request), project_id, "approval", approval_id)
 
 
 @router.post(

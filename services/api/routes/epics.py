@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
+    VIEWER_INLINE,
     CommandsDep,
     IdempotencyKey,
     IfMatch,
@@ -15,7 +16,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
-    store_of,
+    viewed_store,
 )
 from services.api.reading import get_document, list_page
 from services.api.responses import errors
@@ -62,6 +63,11 @@ async def create_epic(
     )
 
 
-@router.get("/{epic_id}", response_model=Epic, summary="One epic (ETag = version)")
-async def get_epic(project_id: ProjectId, epic_id: EpicId, _: Viewer, request: Request) -> Response:
-    return await get_document(store_of(request), project_id, "epic", epic_id)
+@router.get(
+    "/{epic_id}",
+    response_model=Epic,
+    summary="One epic (ETag = version)",
+    openapi_extra=VIEWER_INLINE,
+)
+async def get_epic(project_id: ProjectId, epic_id: EpicId, request: Request) -> Response:
+    return await get_document(viewed_store(request), project_id, "epic", epic_id)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.deps import Admin, CommandsDep, IdempotencyKey, StoreDep, Viewer, store_of
+from services.api.deps import (
+    VIEWER_INLINE,
+    Admin,
+    CommandsDep,
+    IdempotencyKey,
+    StoreDep,
+    Viewer,
+    viewed_store,
+)
 from services.api.reading import get_project
 from services.api.responses import errors
 from services.api.routes.commands import ProjectId
@@ -50,9 +58,10 @@ async def register(
     response_model=Project,
     summary="One project (ETag = version)",
     responses=errors(404),
+    openapi_extra=VIEWER_INLINE,
 )
-async def get_one(project_id: ProjectId, _: Viewer, request: Request) -> Response:
-    return await get_project(store_of(request), project_id)
+async def get_one(project_id: ProjectId, request: Request) -> Response:
+    return await get_project(viewed_store(request), project_id)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
+    VIEWER_INLINE,
     CommandsDep,
     IdempotencyKey,
     IfMatch,
@@ -15,7 +16,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
-    store_of,
+    viewed_store,
 )
 from services.api.reading import get_document, list_page
 from services.api.responses import errors
@@ -64,17 +65,25 @@ async def plan(
     )
 
 
-@router.get("/current", response_model=Sprint, summary="The planned or running sprint")
-async def current(project_id: ProjectId, _: Viewer, request: Request) -> Response:
-    store = store_of(request)
+@router.get(
+    "/current",
+    response_model=Sprint,
+    summary="The planned or running sprint",
+    openapi_extra=VIEWER_INLINE,
+)
+async def current(project_id: ProjectId, request: Request) -> Response:
+    store = viewed_store(request)
     project = await load_project(store, project_id)
     if not project.active_sprint_id:
         raise NotFound(f"Project {project_id} has no current sprint; plan one with /sprint plan.")
     return await get_document(store, project_id, "sprint", project.active_sprint_id)
 
 
-@router.get("/{sprint_id}", response_model=Sprint, summary="One sprint (ETag = version)")
-async def get_sprint(
-    project_id: ProjectId, sprint_id: SprintId, _: Viewer, request: Request
-) -> Response:
-    return await get_document(store_of(request), project_id, "sprint", sprint_id)
+@router.get(
+    "/{sprint_id}",
+    response_model=Sprint,
+    summary="One sprint (ETag = version)",
+    openapi_extra=VIEWER_INLINE,
+)
+async def get_sprint(project_id: ProjectId, sprint_id: SprintId, request: Request) -> Response:
+    return await get_document(viewed_store(request), project_id, "sprint", sprint_id)

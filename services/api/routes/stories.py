@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.api.commanding import etag
 from services.api.deps import (
+    VIEWER_INLINE,
     CommandsDep,
     IdempotencyKey,
     IfMatch,
@@ -17,7 +18,7 @@ from services.api.deps import (
     StoreDep,
     Viewer,
     parse_if_match,
-    store_of,
+    viewed_store,
 )
 from services.api.reading import get_document, list_page
 from services.api.responses import errors
@@ -76,11 +77,14 @@ async def add_story(
     )
 
 
-@router.get("/{story_id}", response_model=Story, summary="One story (ETag = version)")
-async def get_story(
-    project_id: ProjectId, story_id: StoryId, _: Viewer, request: Request
-) -> Response:
-    return await get_document(store_of(request), project_id, "story", story_id)
+@router.get(
+    "/{story_id}",
+    response_model=Story,
+    summary="One story (ETag = version)",
+    openapi_extra=VIEWER_INLINE,
+)
+async def get_story(project_id: ProjectId, story_id: StoryId, request: Request) -> Response:
+    return await get_document(viewed_store(request), project_id, "story", story_id)
 
 
 @router.delete(
