@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
+from starlette.routing import Route
 
 from shared.observability import metrics
 
@@ -45,11 +46,14 @@ def route_template(scope: Scope) -> str:
     """The matched route's template, e.g. `/api/v1/projects/{project_id}`: the path with each
     path parameter's value put back as its name (FastAPI's own route objects may lack the
     prefix they were included under)."""
-    if "route" not in scope:
+    route = scope.get("route")
+    if route is None:
         return _UNMATCHED
     params = scope.get("path_params") or {}
     if not params:
         return str(scope["path"])
+    if isinstance(route, Route) and route.path_regex.match(scope["path"]):
+        return route.path_format  # a route of the app's own router: its path is the whole path
     names = {str(value): f"{{{name}}}" for name, value in params.items()}
     return "/".join(names.get(part, part) for part in str(scope["path"]).split("/"))
 

@@ -682,7 +682,7 @@ CASES = [
     unauthorized("alg-none", "alg-none", "token is invalid", "POST"),
     # the single-document reads check the token inline rather than through a dependency
     *(
-        Bad(f"401-inline-{name}", "GET", path, 401, "unauthorized", (said,), auth=auth)
+        Bad(f"401-inline-{name}-{auth}", "GET", path, 401, "unauthorized", (said,), auth=auth)
         for name, path in [
             ("project", P),
             ("story", f"{P}/stories/story-1a2b3c4d"),
