@@ -191,5 +191,8 @@ async def _unless(shutdown: asyncio.Event, work: Coroutine[Any, Any, object]) ->
 
 
 async def _sleep_unless(shutdown: asyncio.Event, seconds: float) -> None:
+    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that lands in
+    # the same tick as the inner wait ends (CPython gh-86296), leaving the task running for good
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(shutdown.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await shutdown.wait()

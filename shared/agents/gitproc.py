@@ -74,7 +74,8 @@ async def git(
     except OSError as exc:
         raise WorkspaceError(f"{what} could not start: {exc}") from exc
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
+        async with asyncio.timeout(timeout_s):  # not wait_for: CPython gh-86296 on 3.11
+            out, err = await proc.communicate()
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()

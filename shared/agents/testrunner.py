@@ -205,7 +205,8 @@ async def _execute(
     reader = asyncio.create_task(_pump(proc.stdout, output, proc.pid))
     timed_out = False
     try:
-        await asyncio.wait_for(proc.wait(), timeout=limits.wall_s)
+        async with asyncio.timeout(limits.wall_s):  # not wait_for: CPython gh-86296 on 3.11
+            await proc.wait()
     except TimeoutError:
         timed_out = True
     except BaseException:  # cancelled: leave nothing running behind
@@ -217,7 +218,8 @@ async def _execute(
         proc.kill()
     await proc.wait()
     try:
-        await asyncio.wait_for(reader, timeout=2)
+        async with asyncio.timeout(2):
+            await reader
     except TimeoutError:
         reader.cancel()  # a grandchild escaped the group and holds the pipe
     if proc.returncode == -signal.SIGXCPU:

@@ -164,7 +164,8 @@ async def execute_tool(ctx: ToolContext, name: str, raw_input: object) -> ToolRe
         _check_allowed(ctx, name)
         inp = _validate(name, raw_input)
         record["input"] = _summarize_input(inp)
-        output = await asyncio.wait_for(_dispatch(ctx, name, inp), timeout=ctx.timeout_for(name))
+        async with asyncio.timeout(ctx.timeout_for(name)):  # not wait_for: CPython gh-86296
+            output = await _dispatch(ctx, name, inp)
     except TimeoutError:
         return _error(record, started, f"{name} timed out after {ctx.timeout_for(name):g} s")
     except (ToolError, WorkspaceError) as exc:

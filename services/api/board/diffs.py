@@ -74,7 +74,8 @@ async def _git_show(path: Path, sha: str) -> CommitDiff:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     try:
-        out, err = await asyncio.wait_for(_read(process), _TIMEOUT_S)
+        async with asyncio.timeout(_TIMEOUT_S):  # not wait_for: CPython gh-86296 on 3.11
+            out, err = await _read(process)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             process.kill()

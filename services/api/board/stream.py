@@ -128,7 +128,9 @@ async def _live(sub: Subscription, limits: StreamLimits) -> AsyncIterator[Entry]
     deadline = loop.time() + limits.max_s
     while (remaining := deadline - loop.time()) > 0:
         try:
-            entry = await asyncio.wait_for(sub.queue.get(), min(limits.heartbeat_s, remaining))
+            # not wait_for: on 3.11 it can drop a cancellation, or an entry (CPython gh-86296)
+            async with asyncio.timeout(min(limits.heartbeat_s, remaining)):
+                entry = await sub.queue.get()
         except TimeoutError:
             if deadline - loop.time() > 0:
                 yield ("", "", {})

@@ -31,6 +31,7 @@ _SLOT_WAIT_S = 2.0
 _WATCH_S = 1.0
 _PAUSED = "paused"
 _DRAINING = "draining"
+_WORK_DONE = "work done"
 _HANDOVER_REASON = "its worker is shutting down; another worker takes the phase"
 
 
@@ -173,7 +174,7 @@ async def _heartbeat(
     one says so (a draining worker lets a committing phase finish)."""
     holder, redis = slots.cycle_holder(cycle.id, cycle.run), d.store.redis
     key = cycles.cycle_key(cycle.project_id, cycle.id)
-    while True:
+    while not work.done():  # also ends the beat should a cancellation of it ever be lost
         if drain.is_set() and not progress.committing:
             work.cancel()
             return _DRAINING
@@ -185,6 +186,7 @@ async def _heartbeat(
         if not kept or paused:
             work.cancel()
             return _PAUSED if kept else "lease lost"
+    return _WORK_DONE
 
 
 async def _sleep_or_drain(flag: asyncio.Event, seconds: float) -> None:
@@ -192,8 +194,11 @@ async def _sleep_or_drain(flag: asyncio.Event, seconds: float) -> None:
     if flag.is_set():
         await asyncio.sleep(seconds)
         return
+    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that lands in
+    # the same tick as the inner wait ends (CPython gh-86296), leaving the task running for good
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(flag.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await flag.wait()
 
 
 async def _acquire(d: WorkerDeps, project_id: str, holder: str) -> bool:
