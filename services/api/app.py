@@ -109,9 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=_OURS_ONLY,
     )
     install_error_handlers(app)
-    docs = _take_docs_routes(
-        app
-    )  # FastAPI's first; every API request would try them before its own
+    # FastAPI adds its docs routes first, where every API request would try them before its own
+    docs = _take_docs_routes(app)
     for router in api_routers:
         add_routes_flat(app, router, API_PREFIX)
     app.router.routes.extend(docs)

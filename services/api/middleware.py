@@ -9,6 +9,7 @@ read path is measured against a bare FastAPI app (loadtest P1).
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,7 @@ class EdgeMiddleware:
         span = start_server_span(method, headers.traceparent.decode("latin-1"))
         attached = context.attach(trace.set_span_in_context(span))
         trace_id = format(span.get_span_context().trace_id, "032x")
-        request_id = _request_id(headers.request_id, trace_id)
+        request_id = _request_id(headers, trace_id)
         echoed = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
@@ -133,7 +134,11 @@ class EdgeMiddleware:
         )
 
 
-def _request_id(given: bytes, trace_id: str) -> str:
-    """The caller's `X-Request-ID` when it has 1 to 128 characters, else the request's trace id
-    (unique per request unless the caller continues a trace, and then it ties the two)."""
-    return given.decode("latin-1") if 0 < len(given) <= _MAX_REQUEST_ID else trace_id
+def _request_id(headers: _Headers, trace_id: str) -> str:
+    """The caller's `X-Request-ID` when it has 1 to 128 characters; else the trace id of a trace
+    this request starts (random already: no second random id to draw on every request), or a
+    fresh id when the request continues a caller's trace, which other requests share."""
+    given = headers.request_id
+    if 0 < len(given) <= _MAX_REQUEST_ID:
+        return given.decode("latin-1")
+    return secrets.token_hex(16) if headers.traceparent else trace_id

@@ -532,6 +532,9 @@ async def test_request_ids_are_echoed_and_bounded(api: ApiClient) -> None:
     made = await api.get("/livez")
     assert len(made.headers["X-Request-ID"]) == 32
     assert made.headers["X-Request-ID"] != too_long.headers["X-Request-ID"]
+    parent = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    same_trace = [(await api.get("/livez", headers=parent)).headers["X-Request-ID"] for _ in "ab"]
+    assert len(set(same_trace)) == 2  # a continued trace's requests still get ids of their own
 
 
 # --- health ---------------------------------------------------------------------------------
